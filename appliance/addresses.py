@@ -1,0 +1,91 @@
+"""Email addresses and the people behind them.
+
+One place for how an address is normalised (domain lower-cased, local part kept) and how a
+header such as ``"Doe, Jane" <jane@x>`` becomes a person.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.header import decode_header, make_header
+from email.utils import getaddresses, parseaddr
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str | None = None
+
+    def to_json(self) -> dict:
+        return {"email": self.email, "name": self.name}
+
+
+def normalize(address: str | None) -> str:
+    """``Jane@Example.COM`` -> ``Jane@example.com``; empty string when not an address."""
+    if not address:
+        return ""
+    address = address.strip().strip("<>").strip()
+    if address.count("@") != 1:
+        return ""
+    local, domain = address.rsplit("@", 1)
+    if not local or not domain or " " in address:
+        return ""
+    return f"{local}@{domain.lower().rstrip('.')}"
+
+
+def domain_of(address: str) -> str:
+    return address.rsplit("@", 1)[-1].lower() if "@" in address else ""
+
+
+def local_of(address: str) -> str:
+    return address.rsplit("@", 1)[0] if "@" in address else address
+
+
+def decode_words(value: str | None) -> str:
+    """Decode RFC 2047 encoded words; never raises on broken input."""
+    if not value:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except Exception:
+        return str(value)
+
+
+def _person(name: str, addr: str) -> Person | None:
+    email = normalize(addr)
+    if not email:
+        return None
+    name = decode_words(name).strip().strip('"').strip() or None
+    return Person(email, name)
+
+
+def parse_person(value: str | None) -> Person | None:
+    """The first person in a From-like header value, or None."""
+    if not value:
+        return None
+    name, addr = parseaddr(str(value))
+    return _person(name, addr)
+
+
+def parse_people(*values: str | None) -> list[Person]:
+    """Every person named in To/Cc-like header values, duplicates removed, order kept."""
+    found: list[Person] = []
+    seen: set[str] = set()
+    for name, addr in getaddresses([str(v) for v in values if v]):
+        person = _person(name, addr)
+        if person and person.email.lower() not in seen:
+            seen.add(person.email.lower())
+            found.append(person)
+    return found
+
+
+def matches(address: str, patterns: list[str] | tuple[str, ...] | frozenset[str]) -> bool:
+    """True when ``address`` equals a pattern or falls under a ``*@domain`` pattern."""
+    address = address.lower()
+    for pattern in patterns:
+        pattern = pattern.lower()
+        if pattern.startswith("*@"):
+            if address.endswith(pattern[1:]):
+                return True
+        elif address == pattern:
+            return True
+    return False
