@@ -1,0 +1,9 @@
+"""The subcommands of ``appliance``, one module per group."""
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    from appliance.commands import (admin, ingest, items, mail, services,
+                                    setup)
+    for module in (setup, services, ingest, items, mail, admin):
+        module.register(sub)

@@ -1,0 +1,169 @@
+"""``appliance settings``, ``users``, ``blocklist`` and ``classify``."""
+from __future__ import annotations
+
+from appliance.cli import (CommandError, add_config, add_json, emit, open_db,
+                           read_stdin_or_file)
+
+
+def register(sub) -> None:
+    settings = sub.add_parser("settings", help="read or change a setting").add_subparsers(
+        dest="action", metavar="ACTION")
+    settings.required = True
+    p = settings.add_parser("get")
+    add_config(p)
+    p.add_argument("key")
+    p.set_defaults(func=cmd_settings_get)
+    p = settings.add_parser("set")
+    add_config(p)
+    p.add_argument("key")
+    p.add_argument("value")
+    p.set_defaults(func=cmd_settings_set)
+    p = settings.add_parser("list")
+    add_config(p)
+    add_json(p)
+    p.set_defaults(func=cmd_settings_list)
+
+    users = sub.add_parser("users", help="helpdesk users").add_subparsers(dest="action",
+                                                                          metavar="ACTION")
+    users.required = True
+    p = users.add_parser("add", help="add an agent or an admin")
+    add_config(p)
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", required=True, choices=["agent", "admin"])
+    p.add_argument("--password")
+    p.set_defaults(func=cmd_users_add)
+
+    block = sub.add_parser("blocklist", help="mailboxes that are not people").add_subparsers(
+        dest="action", metavar="ACTION")
+    block.required = True
+    for name in ("add", "remove"):
+        p = block.add_parser(name)
+        add_config(p)
+        p.add_argument("address", help="an address or a *@domain pattern")
+        p.set_defaults(func=cmd_blocklist_change, op=name)
+    p = block.add_parser("list")
+    add_config(p)
+    add_json(p)
+    p.set_defaults(func=cmd_blocklist_list)
+
+    p = sub.add_parser("classify", help="dry run of intake classification on one message")
+    p.add_argument("-c", "--config", default=None)
+    p.add_argument("--rcpt", action="append", default=[])
+    p.add_argument("--mail-from", default="")
+    p.add_argument("--agent", action="append", default=[])
+    p.add_argument("--agent-forwarding", action="store_true")
+    p.add_argument("file", help="message file, - for stdin")
+    p.set_defaults(func=cmd_classify)
+
+
+def _setting_value(key: str, domain: str) -> str:
+    from appliance.helpdesk.intake import setting
+    return setting(key, domain)
+
+
+def cmd_settings_get(args) -> int:
+    from appliance.settings import SETTINGS, validate
+    cfg = open_db(args)
+    if args.key not in SETTINGS:
+        validate(args.key, "")
+    value = _setting_value(args.key, cfg.domain)
+    print("********" if SETTINGS[args.key].secret and value else value)
+    return 0
+
+
+def cmd_settings_set(args) -> int:
+    from appliance.helpdesk.models import Setting
+    from appliance.settings import validate
+    open_db(args)
+    value = validate(args.key, args.value)
+    Setting.insert(key=args.key, value=value).on_conflict_replace().execute()
+    print(f"{args.key} = {value}")
+    return 0
+
+
+def cmd_settings_list(args) -> int:
+    from appliance.settings import SETTINGS
+    cfg = open_db(args)
+    docs = [{"key": k, "value": "" if s.secret else _setting_value(k, cfg.domain),
+             "default": s.default.replace("{domain}", cfg.domain), "help": s.help}
+            for k, s in SETTINGS.items()]
+    emit(docs, args.json, "\n".join(f"{d['key']} = {d['value']}    # {d['help']}"
+                                    for d in docs))
+    return 0
+
+
+def cmd_users_add(args) -> int:
+    from appliance import addresses, passwords
+    from appliance.helpdesk import people
+    from appliance.helpdesk.models import User, db
+    open_db(args)
+    email = addresses.normalize(args.email)
+    if not email:
+        raise CommandError(f"not an email address: {args.email!r}")
+    with db.atomic():
+        person = people.get(addresses.Person(email, args.name))
+        if User.get_or_none(User.person == person):
+            raise CommandError(f"{email} is already a user")
+        password = args.password or passwords.generate()
+        User.create(person=person, role=args.role,
+                    password_hash=passwords.hash_password(password))
+    print(f"{args.role} {email} added" + ("" if args.password else f", password {password}"))
+    return 0
+
+
+def _normalise_pattern(value: str) -> str:
+    from appliance import addresses
+    value = value.strip()
+    if value.startswith("*@") and "." in value[2:] and "@" not in value[2:]:
+        return value.lower()
+    email = addresses.normalize(value)
+    if not email:
+        raise CommandError(f"not an address or a *@domain pattern: {value!r}")
+    return email.lower()
+
+
+def cmd_blocklist_change(args) -> int:
+    from appliance.helpdesk.models import Blocked
+    open_db(args)
+    pattern = _normalise_pattern(args.address)
+    if args.op == "add":
+        Blocked.get_or_create(pattern=pattern)
+        print(f"blocked {pattern}")
+    else:
+        if not Blocked.delete().where(Blocked.pattern == pattern).execute():
+            raise CommandError(f"{pattern} is not on the blocklist")
+        print(f"removed {pattern}")
+    return 0
+
+
+def cmd_blocklist_list(args) -> int:
+    from appliance.helpdesk.models import Blocked
+    open_db(args)
+    patterns = [b.pattern for b in Blocked.select().order_by(Blocked.pattern)]
+    emit(patterns, args.json, "\n".join(patterns) or "the blocklist is empty")
+    return 0
+
+
+def cmd_classify(args) -> int:
+    import json
+
+    from appliance.helpdesk import classify
+    raw = read_stdin_or_file(args.file)
+    env = classify.Envelope(mail_from=args.mail_from, rcpt_tos=tuple(args.rcpt))
+    if args.config:
+        from appliance.helpdesk.intake import load_context
+        cfg = open_db(args)
+        ctx = load_context(cfg.domain, cfg.attachments_dir).classify
+        if args.agent or args.agent_forwarding:
+            from dataclasses import replace
+            ctx = replace(ctx, agents=ctx.agents | {a.lower() for a in args.agent},
+                          agent_forwarding=ctx.agent_forwarding or args.agent_forwarding)
+    else:
+        ctx = classify.context_from_args(args.rcpt, args.agent, args.agent_forwarding)
+    decision = classify.classify(raw, env, ctx)
+    print(json.dumps(decision.to_json(), ensure_ascii=False, indent=1))
+    return 0
+
+
+

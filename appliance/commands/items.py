@@ -1,0 +1,105 @@
+"""``appliance items``: list, show, reply, seen."""
+from __future__ import annotations
+
+from appliance.cli import CommandError, add_config, add_json, emit, open_db
+
+
+def register(sub) -> None:
+    items = sub.add_parser("items", help="helpdesk items").add_subparsers(dest="action",
+                                                                          metavar="ACTION")
+    items.required = True
+    p = items.add_parser("list", help="items, newest first")
+    add_config(p)
+    add_json(p)
+    p.set_defaults(func=cmd_list)
+    p = items.add_parser("show", help="one item with its messages")
+    add_config(p)
+    add_json(p)
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_show)
+    p = items.add_parser("reply", help="post a message into an item's conversation")
+    add_config(p)
+    p.add_argument("id", type=int)
+    p.add_argument("--author", required=True)
+    p.add_argument("--body", required=True)
+    p.add_argument("--internal", action="store_true")
+    p.set_defaults(func=cmd_reply)
+    p = items.add_parser("seen", help="mark an item's messages seen by a person")
+    add_config(p)
+    p.add_argument("id", type=int)
+    p.add_argument("--by", required=True)
+    p.set_defaults(func=cmd_seen)
+
+
+def _item(item_id: int):
+    from appliance.helpdesk.models import Item
+    item = Item.get_or_none(Item.id == item_id)
+    if item is None:
+        raise CommandError(f"no item #{item_id}")
+    return item
+
+
+def cmd_list(args) -> int:
+    from appliance.helpdesk.models import Item
+    from appliance.helpdesk.views import item_summary
+    open_db(args)
+    docs = [item_summary(i) for i in Item.select().order_by(Item.created_at.desc(),
+                                                            Item.id.desc())]
+    lines = [f"#{d['id']:<5} {d['type']:<6} {d['status']:<8} "
+             f"{(d['requester'] or {}).get('email') or '-':<30} {d['title']}" for d in docs]
+    emit(docs, args.json, "\n".join(lines) or "no items")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from appliance.helpdesk.views import item_full
+    open_db(args)
+    doc = item_full(_item(args.id))
+    text = [f"#{doc['id']} [{doc['type']}, {doc['status']}] {doc['title']}",
+            f"Requester: {(doc['requester'] or {}).get('email') or '(none)'}",
+            "Followers: " + (", ".join(f["email"] for f in doc["followers"]) or "(none)")]
+    for m in doc["messages"]:
+        who = (m["author"] or {}).get("email") or "(unknown)"
+        text.append(f"\n--- {m['created_at']} {who}{' (internal)' if m['internal'] else ''}")
+        text.append(m["body"])
+    emit(doc, args.json, "\n".join(text))
+    return 0
+
+
+def _user_person(email: str):
+    from appliance.helpdesk import people
+    person = people.find(email)
+    if person is None:
+        raise CommandError(f"unknown person {email}: add them with 'appliance users add'")
+    return person
+
+
+def cmd_reply(args) -> int:
+    from appliance import clock
+    from appliance.helpdesk.models import Message, db
+    open_db(args)
+    item = _item(args.id)
+    author = _user_person(args.author)
+    with db.atomic():
+        message = Message.create(item=item, author=author, body=args.body,
+                                 internal=args.internal, created_at=clock.now())
+        item.updated_at = clock.now()
+        item.save()
+    print(f"message {message.id} posted on item #{item.id}")
+    return 0
+
+
+def cmd_seen(args) -> int:
+    from appliance import clock
+    from appliance.helpdesk.models import Seen, db
+    open_db(args)
+    item = _item(args.id)
+    person = _user_person(args.by)
+    count = 0
+    with db.atomic():
+        for message in item.messages:
+            _, created = Seen.get_or_create(message=message, person=person,
+                                            defaults={"at": clock.now()})
+            count += created
+    print(f"{count} message(s) of item #{item.id} marked seen by {person.email}")
+    return 0

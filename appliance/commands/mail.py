@@ -1,0 +1,52 @@
+"""``appliance mail``: the incoming log, and retry of failed entries."""
+from __future__ import annotations
+
+from appliance.cli import CommandError, add_config, add_json, emit, open_db
+
+
+def register(sub) -> None:
+    mail = sub.add_parser("mail", help="mail logs").add_subparsers(dest="log", metavar="LOG")
+    mail.required = True
+    p = mail.add_parser("incoming", help="the incoming mail log, newest first")
+    add_config(p)
+    add_json(p)
+    p.add_argument("--search", help="match subject, sender, Message-ID or item number")
+    p.add_argument("--limit", type=int, default=200)
+    p.set_defaults(func=cmd_incoming)
+    p = mail.add_parser("retry", help="process failed incoming entries again")
+    add_config(p)
+    p.add_argument("ids", nargs="*", help="incoming log ids (default: every failed entry)")
+    p.set_defaults(func=cmd_retry)
+
+
+def cmd_incoming(args) -> int:
+    from appliance.helpdesk.views import incoming_json, search_incoming
+    open_db(args)
+    docs = [incoming_json(r) for r in search_incoming(args.search, args.limit)]
+    lines = [f"{d['id']:<6} {d['received_at']} {d['action']:<8} "
+             f"{'#' + str(d['item_id']) if d['item_id'] else '-':<6} "
+             f"{(d['from'] or {}).get('email') or d['mail_from'] or '-':<30} {d['subject']}"
+             for d in docs]
+    emit(docs, args.json, "\n".join(lines) or "no incoming mail")
+    return 0
+
+
+def cmd_retry(args) -> int:
+    from appliance.helpdesk.models import IncomingMail
+    from appliance.mta.spool import Spool
+    cfg = open_db(args)
+    rows = IncomingMail.select().where(IncomingMail.action == "failed")
+    if args.ids:
+        rows = rows.where(IncomingMail.id.in_([int(i) for i in args.ids]))
+    spool = Spool(cfg.spool_dir)
+    moved = 0
+    for row in rows:
+        try:
+            spool.retry(row.spool_id)
+            moved += 1
+        except FileNotFoundError:
+            print(f"entry {row.id}: spool file {row.spool_id} is no longer in failed/")
+    if args.ids and not moved:
+        raise CommandError("nothing to retry: no failed entry with those ids")
+    print(f"{moved} entr{'y' if moved == 1 else 'ies'} queued again for the worker")
+    return 0

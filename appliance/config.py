@@ -1,0 +1,125 @@
+"""Bootstrap configuration: the ini file written by ``appliance init``.
+
+Only what a service needs before it can open the database lives here (paths, listen
+addresses, the domain); everything an admin changes in the panel lives in the database
+(see :mod:`appliance.settings`).  Keys are read as dotted names: ``smtp.listen``.
+"""
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_PATH = "/etc/appliance/appliance.ini"
+
+# key -> (default, help).  ``{data_dir}`` is filled in from appliance.data_dir.
+BOOTSTRAP: dict[str, tuple[str, str]] = {
+    "appliance.data_dir": ("", "Data directory: database, spool, keys, certificates."),
+    "appliance.domain": ("", "The box's mail domain; capture addresses live here."),
+    "appliance.database": ("{data_dir}/appliance.db", "SQLite file (or a database URL)."),
+    "appliance.log_level": ("info", "debug, info, warning or error."),
+    "smtp.listen": ("127.0.0.1:2525", "Address and port the MTA listens on (25 in production)."),
+    "smtp.hostname": ("", "Name the MTA greets with; defaults to the domain."),
+    "smtp.max_message_bytes": ("26214400", "Largest message accepted (SIZE), in bytes."),
+    "smtp.max_recipients": ("100", "Recipients per transaction; more get 452 4.5.3."),
+    "smtp.processes": ("1", "MTA processes sharing the port (SO_REUSEPORT); 'auto' = cores."),
+    "smtp.tls_cert": ("{data_dir}/tls/cert.pem", "Certificate offered with STARTTLS."),
+    "smtp.tls_key": ("{data_dir}/tls/key.pem", "Private key of that certificate."),
+    "web.listen": ("127.0.0.1:8080", "Address and port of the admin panel."),
+    "dkim.selector": ("appliance", "DKIM selector: the key is published at SELECTOR._domainkey."),
+    "dkim.key": ("{data_dir}/dkim/{selector}.private", "DKIM private key (PEM, mode 0600)."),
+    "worker.poll_seconds": ("0.1", "How often the worker looks for new spool entries."),
+}
+
+
+class ConfigError(Exception):
+    """A configuration problem a person can fix; the message says how."""
+
+
+@dataclass
+class Config:
+    path: Path
+    values: dict[str, str]
+
+    def get(self, key: str) -> str:
+        return self.values[key]
+
+    def getint(self, key: str) -> int:
+        try:
+            return int(self.values[key])
+        except ValueError:
+            raise ConfigError(f"{self.path}: {key} must be a whole number, "
+                              f"not {self.values[key]!r}") from None
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.values["appliance.data_dir"])
+
+    @property
+    def domain(self) -> str:
+        return self.values["appliance.domain"].lower()
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def database(self) -> str:
+        return self.values["appliance.database"]
+
+    def listen(self, key: str) -> tuple[str, int]:
+        return parse_listen(self.values[key], key)
+
+
+def parse_listen(value: str, what: str = "address") -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(f"{what}: expected HOST:PORT, got {value!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def resolve_path(path: str | None) -> Path:
+    """-c/--config, then $APPLIANCE_CONFIG, then /etc/appliance/appliance.ini."""
+    return Path(path or os.environ.get("APPLIANCE_CONFIG") or DEFAULT_PATH)
+
+
+def load(path: str | Path | None = None) -> Config:
+    file = resolve_path(str(path) if path else None)
+    if not file.is_file():
+        raise ConfigError(f"no configuration at {file}: run 'appliance init --data-dir DIR "
+                          f"--domain DOMAIN' and pass -c DIR/appliance.ini "
+                          f"(or set APPLIANCE_CONFIG)")
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(file, encoding="utf-8")
+    except configparser.Error as exc:
+        raise ConfigError(f"{file}: {exc}") from None
+    raw = {f"{s}.{k}": v for s in parser.sections() for k, v in parser.items(s)}
+    unknown = sorted(set(raw) - set(BOOTSTRAP))
+    if unknown:
+        raise ConfigError(f"{file}: unknown key(s) {', '.join(unknown)}; known keys are "
+                          f"listed in config/appliance.ini.example")
+    values = {k: raw.get(k, d) for k, (d, _) in BOOTSTRAP.items()}
+    if not values["appliance.data_dir"] or not values["appliance.domain"]:
+        raise ConfigError(f"{file}: [appliance] data_dir and domain are required")
+    values["dkim.key"] = values["dkim.key"].replace("{selector}", values["dkim.selector"])
+    values = {k: v.replace("{data_dir}", values["appliance.data_dir"]) for k, v in values.items()}
+    if not values["smtp.hostname"]:
+        values["smtp.hostname"] = values["appliance.domain"]
+    return Config(file, values)
+
+
+def write(path: Path, values: dict[str, str]) -> None:
+    """Write an ini with every key that differs from its default, commented with its help."""
+    sections: dict[str, list[str]] = {}
+    for key, (default, help_text) in BOOTSTRAP.items():
+        if key in values and values[key] != default:
+            section, name = key.split(".", 1)
+            sections.setdefault(section, []).append(f"# {help_text}\n{name} = {values[key]}")
+    text = "".join(f"[{s}]\n" + "\n".join(lines) + "\n\n" for s, lines in sections.items())
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,35 @@
+"""Opening the database: one function, the same pragmas in every process."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from peewee import SqliteDatabase
+
+from appliance.helpdesk import migrations
+from appliance.helpdesk.models import db
+
+
+def open_database(path: str | Path, migrate: bool = True) -> SqliteDatabase:
+    """Bind the models to the SQLite file at ``path`` (WAL, foreign keys, busy timeout)
+    and bring its schema up to date."""
+    database = SqliteDatabase(
+        str(path),
+        pragmas={
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "synchronous": "full",   # a committed item survives a power cut
+            "busy_timeout": 10000,
+            "cache_size": -16000,
+        },
+        timeout=10,
+    )
+    db.initialize(database)
+    database.connect(reuse_if_open=True)
+    if migrate:
+        migrations.migrate(database)
+    return database
+
+
+def close_database() -> None:
+    if db.obj is not None and not db.obj.is_closed():
+        db.obj.close()

@@ -1,0 +1,212 @@
+"""Intake: one spool entry in, one database transaction out (an item created, a message
+appended, or the mail ignored), recorded in the incoming log with the reasons.
+
+Idempotent by spool id (an entry already logged is not processed again) and by Message-ID
+(one Message-ID makes at most one item), so a crash at any point followed by a restart
+never loses or doubles a message.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from appliance import clock
+from appliance.helpdesk import classify, people, threading
+from appliance.helpdesk.mailparse import Parsed, parse_message
+from appliance.helpdesk.models import (Attachment, Blocked, IncomingMail, Item, ItemType,
+                                       Message, MessageIdClaim, Person, User, db)
+from appliance.mta.spool import Entry
+from appliance.settings import default as setting_default
+
+log = logging.getLogger("appliance.intake")
+
+
+@dataclass
+class Outcome:
+    action: str
+    item: Item | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IntakeContext:
+    domain: str
+    attachments_dir: Path
+    types: dict[str, ItemType]          # capture address -> item type
+    classify: classify.Context
+    authenticate: Callable[[Entry], dict | None] | None = None
+
+
+def setting(key: str, domain: str) -> str:
+    from appliance.helpdesk.models import Setting
+    row = Setting.get_or_none(Setting.key == key)
+    return row.value if row else setting_default(key, domain)
+
+
+def load_context(domain: str, attachments_dir: Path) -> IntakeContext:
+    """What intake needs from the database, read once per batch of entries."""
+    types = {f"{t.capture_local}@{domain}": t for t in ItemType.select() if t.enabled}
+    agents = frozenset(p.email.lower() for p in Person.select().join(User)
+                       .where(User.active == True))  # noqa: E712
+    company = setting("intake.company_addresses", domain)
+    ctx = classify.Context(
+        domain=domain,
+        capture_addresses=frozenset(types),
+        own_addresses=frozenset({setting("outbound.from_address", domain).lower()}),
+        company_addresses=frozenset(a for a in company.lower().split(",") if a),
+        agents=agents,
+        blocklist=tuple(b.pattern for b in Blocked.select()),
+        agent_forwarding=setting("intake.agent_forwarding", domain) == "true",
+    )
+    return IntakeContext(domain, attachments_dir, types, ctx)
+
+
+def store_attachment(root: Path, data: bytes) -> str:
+    """Content-addressed and fsynced before the transaction that names it commits."""
+    digest = hashlib.sha256(data).hexdigest()
+    rel = f"{digest[:2]}/{digest}"
+    path = root / rel
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{digest}.{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    return rel
+
+
+def _item_type(ctx: IntakeContext, rcpt_tos: list[str]) -> ItemType | None:
+    for rcpt in rcpt_tos:
+        if rcpt.lower() in ctx.types:
+            return ctx.types[rcpt.lower()]
+    return None
+
+
+def _add_message(item: Item, parsed: Parsed, author: Person | None, log_row: IncomingMail,
+                 ctx: IntakeContext) -> Message:
+    message = Message.create(item=item, author=author, body=parsed.text,
+                             body_html=parsed.html, message_id=parsed.message_id,
+                             incoming=log_row, created_at=clock.now())
+    for part in parsed.attachments:
+        rel = store_attachment(ctx.attachments_dir, part.data)
+        Attachment.create(message=message, filename=part.filename[:255],
+                          content_type=part.content_type[:255], size=len(part.data), path=rel)
+    return message
+
+
+def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_failed: bool,
+            ctx: IntakeContext, log_row: IncomingMail) -> Outcome:
+    reasons = list(decision.reasons)
+    if parsed.message_id:
+        claim = MessageIdClaim.get_or_none(MessageIdClaim.message_id == parsed.message_id)
+        if claim:
+            where = f"item #{claim.item_id}" if claim.item_id else "an earlier message"
+            return Outcome("ignored", claim.item, reasons + [
+                f"Duplicate: Message-ID {parsed.message_id} was already received "
+                f"(spool {claim.spool_id}, {where})."])
+    if decision.automated in ("bounce", "loop"):
+        return Outcome("ignored", None, reasons + [
+            f"Automated mail ({decision.automated}): no item is created."])
+    thread = threading.find(parsed.in_reply_to, parsed.references, parsed.subject,
+                            parsed.sender.email if parsed.sender else None, dmarc_failed)
+    if thread.reason:
+        reasons.append(thread.reason)
+    author = people.get(parsed.sender) if parsed.sender else None
+    if thread.item is not None:
+        item = thread.item
+        _add_message(item, parsed, author, log_row, ctx)
+        for person in decision.followers:
+            people.follow(item, people.get(person))
+        if decision.automated is None and item.status in ("closed", "resolved"):
+            item.status = "open"
+            reasons.append(f"Item #{item.id} reopened by the reply.")
+        item.updated_at = clock.now()
+        item.save()
+        return Outcome("appended", item, reasons)
+    if decision.automated == "auto_reply":
+        return Outcome("ignored", None, reasons + [
+            "Automatic reply that belongs to no item: no item is created."])
+    item_type = _item_type(ctx, entry.envelope.rcpt_tos)
+    if item_type is None:
+        return Outcome("ignored", None, reasons + [
+            "No enabled item type for the envelope recipients "
+            f"({', '.join(entry.envelope.rcpt_tos)}): no item is created."])
+    requester = people.get(decision.requester) if decision.requester else None
+    item = Item.create(type=item_type, title=(parsed.subject or "(no subject)")[:500],
+                       requester=requester, description=parsed.text,
+                       description_html=parsed.html, sender_verified=not dmarc_failed,
+                       created_at=clock.now(), updated_at=clock.now())
+    _add_message(item, parsed, author, log_row, ctx)
+    for person in decision.followers:
+        people.follow(item, people.get(person))
+    reasons.append(f"New {item_type.name} #{item.id} created from mail to "
+                   f"{item_type.capture_local}@{ctx.domain}.")
+    return Outcome("created", item, reasons)
+
+
+def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
+    """Turn one spool entry into its database effects in one transaction."""
+    parsed = parse_message(entry.raw)
+    env = classify.Envelope(mail_from=entry.envelope.mail_from,
+                            rcpt_tos=tuple(entry.envelope.rcpt_tos), peer=entry.envelope.peer,
+                            helo=entry.envelope.helo)
+    decision = classify.classify(entry.raw, env, ctx.classify)
+    auth = ctx.authenticate(entry) if ctx.authenticate else None
+    dmarc_failed = bool(auth and auth.get("dmarc") == "fail")
+    with db.atomic():
+        row = IncomingMail.get_or_none(IncomingMail.spool_id == entry.id)
+        if row is not None and row.action != "failed":
+            return row  # processed before a crash; the caller only has to move the file
+        values = dict(
+            received_at=_received_at(entry), processed_at=clock.now(),
+            peer=entry.envelope.peer, helo=entry.envelope.helo,
+            mail_from=entry.envelope.mail_from, rcpt_tos=entry.envelope.rcpt_tos,
+            from_email=parsed.sender.email if parsed.sender else None,
+            from_name=parsed.sender.name if parsed.sender else None,
+            subject=parsed.subject[:1000], message_id=parsed.message_id,
+            decision=decision.to_json(), auth=auth, size=len(entry.raw), error=None,
+            action="failed")
+        if row is None:
+            row = IncomingMail.create(spool_id=entry.id, **values)
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+        outcome = _decide(entry, parsed, decision, dmarc_failed, ctx, row)
+        if parsed.message_id and outcome.action in ("created", "appended"):
+            MessageIdClaim.create(message_id=parsed.message_id, item=outcome.item,
+                                  spool_id=entry.id)
+        row.action, row.item, row.reasons = outcome.action, outcome.item, outcome.reasons
+        row.save()
+    log.info("intake spool=%s message-id=%s action=%s item=%s", entry.id,
+             parsed.message_id or "-", row.action, row.item_id or "-")
+    return row
+
+
+def record_failure(entry_id: str, envelope_json: dict | None, error: str) -> IncomingMail:
+    """Keep an entry that could not be processed visible in the incoming log."""
+    with db.atomic():
+        row = IncomingMail.get_or_none(IncomingMail.spool_id == entry_id)
+        env = envelope_json or {}
+        if row is None:
+            row = IncomingMail(spool_id=entry_id, received_at=clock.now(),
+                               mail_from=env.get("mail_from", ""),
+                               rcpt_tos=env.get("rcpt_tos", []), peer=env.get("peer"),
+                               helo=env.get("helo"))
+        row.action, row.error, row.processed_at = "failed", error[:4000], clock.now()
+        row.reasons = [f"Processing failed: {error.splitlines()[0][:300] if error else '?'}"]
+        row.save()
+    return row
+
+
+def _received_at(entry: Entry):
+    from datetime import datetime
+    try:
+        return datetime.fromisoformat(entry.envelope.received_at)
+    except (TypeError, ValueError):
+        return clock.now()

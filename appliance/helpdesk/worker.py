@@ -1,0 +1,103 @@
+"""``appliance worker``: takes spool entries in arrival order and runs intake on each.
+
+After an entry's transaction commits its file moves to ``done/``; an entry whose intake
+raises is logged as failed and moved to ``failed/`` (``appliance mail retry`` brings it
+back).  SIGTERM finishes the current entry and exits.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+import traceback
+
+from appliance import captures, clock
+from appliance.config import Config
+from appliance.helpdesk import intake
+from appliance.helpdesk.database import open_database
+from appliance.helpdesk.models import IncomingMail, ItemType
+from appliance.mta.spool import Spool
+
+log = logging.getLogger("appliance.worker")
+
+
+def export_captures(domain: str, data_dir) -> None:
+    captures.export(data_dir, {f"{t.capture_local}@{domain}": t.name
+                               for t in ItemType.select() if t.enabled})
+
+
+class Worker:
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.spool = Spool(cfg.spool_dir).ensure()
+        self.stopping = False
+        self.last_housekeeping = 0.0
+
+    def process_one(self, entry_id: str, ctx: intake.IntakeContext) -> str:
+        """Process one entry; returns the action logged for it."""
+        try:
+            entry = self.spool.read(entry_id)
+        except FileNotFoundError:
+            return "gone"  # another worker took it
+        except (OSError, ValueError) as exc:
+            intake.record_failure(entry_id, None, f"unreadable spool entry: {exc}")
+            self.spool.fail(entry_id)
+            return "failed"
+        try:
+            row = intake.process(entry, ctx)
+        except Exception:
+            error = traceback.format_exc()
+            log.error("intake failed spool=%s: %s", entry_id, error.strip().splitlines()[-1])
+            intake.record_failure(entry_id, entry.envelope.to_json(), error)
+            self.spool.fail(entry_id)
+            return "failed"
+        self.spool.done(entry_id)
+        return row.action
+
+    def run_once(self, limit: int = 200) -> int:
+        """Process what is waiting now; returns how many entries were handled."""
+        ids = self.spool.pending(limit)
+        if ids:
+            ctx = intake.load_context(self.cfg.domain, self.cfg.attachments_dir)
+            for entry_id in ids:
+                if self.stopping:
+                    break
+                self.process_one(entry_id, ctx)
+        return len(ids)
+
+    def housekeeping(self) -> None:
+        hours = float(intake.setting("retention.hours", self.cfg.domain))
+        cutoff = clock.now().timestamp() - hours * 3600
+        purged = self.spool.purge_done(hours * 3600)
+        from datetime import datetime, timezone
+        old = datetime.fromtimestamp(cutoff, timezone.utc)
+        removed = (IncomingMail.delete()
+                   .where(IncomingMail.received_at < old, IncomingMail.action != "failed")
+                   .execute())
+        if purged or removed:
+            log.info("housekeeping: %d spool files and %d incoming log entries past "
+                     "retention removed", purged, removed)
+
+    def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._stop)
+        poll = float(self.cfg.get("worker.poll_seconds"))
+        log.info("worker started: spool %s", self.spool.root)
+        while not self.stopping:
+            handled = self.run_once()
+            if time.monotonic() - self.last_housekeeping > 300:
+                self.last_housekeeping = time.monotonic()
+                self.housekeeping()
+            if not handled:
+                time.sleep(poll)
+        log.info("worker stopped")
+        return 0
+
+    def _stop(self, signum, frame) -> None:
+        self.stopping = True
+
+
+def run(cfg: Config) -> int:
+    open_database(cfg.database)
+    export_captures(cfg.domain, cfg.data_dir)
+    return Worker(cfg).run()

@@ -1,0 +1,64 @@
+"""``appliance mta``: the SMTP service process(es).
+
+With ``smtp.processes`` above 1 the parent binds the port once and forks children that
+accept on the same socket (the kernel spreads connections), one asyncio loop per core.
+SIGTERM/SIGINT stop accepting, let open transactions finish and exit 0.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+
+from appliance.config import Config
+from appliance.mta.inbound import listening_socket, serve
+from appliance.mta.spool import Spool
+
+log = logging.getLogger("appliance.mta")
+
+
+def _process_count(cfg: Config) -> int:
+    value = cfg.get("smtp.processes").strip().lower()
+    return os.cpu_count() or 1 if value == "auto" else max(1, cfg.getint("smtp.processes"))
+
+
+def _run_loop(cfg: Config, sock) -> None:
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(cfg, sock, stop)
+    asyncio.run(main())
+
+
+def run(cfg: Config) -> int:
+    host, port = cfg.listen("smtp.listen")
+    Spool(cfg.spool_dir).ensure().clean_tmp()
+    sock = listening_socket(host, port)
+    count = _process_count(cfg)
+    log.info("mta listening on %s:%d (%d process%s)", host, port, count,
+             "es" if count > 1 else "")
+    children: list[int] = []
+    for _ in range(count - 1):
+        pid = os.fork()
+        if pid == 0:
+            _run_loop(cfg, sock)
+            os._exit(0)
+        children.append(pid)
+    try:
+        _run_loop(cfg, sock)
+    finally:
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for child in children:
+            try:
+                os.waitpid(child, 0)
+            except ChildProcessError:
+                pass
+    log.info("mta stopped")
+    return 0

@@ -1,0 +1,155 @@
+"""The durable spool between the MTA and the worker.
+
+One file per message: a first line holding the JSON envelope, then the message bytes as
+received.  A message is written under ``tmp/``, fsynced, renamed into ``new/`` and the
+directory fsynced before the MTA answers 250 (the Maildir/Mailman pattern), so a crash at
+any moment leaves either no entry or a complete one.  The worker moves an entry to
+``done/`` after its database transaction commits, or to ``failed/`` with the error kept in
+the incoming log; ``retry`` moves it back to ``new/``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appliance import clock
+
+NEW, DONE, FAILED, TMP = "new", "done", "failed", "tmp"
+
+
+@dataclass
+class Envelope:
+    mail_from: str
+    rcpt_tos: list[str]
+    peer: str | None = None
+    helo: str | None = None
+    tls: bool = False
+    received_at: str = ""
+    via: str = "smtp"  # smtp | ingest
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"mail_from": self.mail_from, "rcpt_tos": self.rcpt_tos, "peer": self.peer,
+                "helo": self.helo, "tls": self.tls, "received_at": self.received_at,
+                "via": self.via, **({"extra": self.extra} if self.extra else {})}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Envelope":
+        return cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Entry:
+    id: str
+    envelope: Envelope
+    raw: bytes
+
+
+def new_id() -> str:
+    """Sortable by arrival (nanoseconds, hex) and unique across processes."""
+    return f"{time.time_ns():016x}-{secrets.token_hex(4)}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Spool:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def ensure(self) -> "Spool":
+        for sub in (TMP, NEW, DONE, FAILED):
+            (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o750)
+        return self
+
+    def write(self, envelope: Envelope, raw: bytes) -> str:
+        """Store one message durably; returns its spool id.  Raises OSError on disk
+        trouble, in which case nothing is left in ``new/``."""
+        if not envelope.received_at:
+            envelope.received_at = clock.iso(clock.now())
+        entry_id = new_id()
+        head = json.dumps(envelope.to_json(), ensure_ascii=True).encode() + b"\n"
+        tmp = self.root / TMP / entry_id
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        try:
+            view = memoryview(head + raw) if len(raw) < 1 << 20 else None
+            if view is not None:
+                while view:
+                    view = view[os.write(fd, view):]
+            else:
+                os.write(fd, head)
+                data = memoryview(raw)
+                while data:
+                    data = data[os.write(fd, data[:1 << 22]):]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        os.rename(tmp, self.root / NEW / entry_id)
+        _fsync_dir(self.root / NEW)
+        return entry_id
+
+    def pending(self, limit: int | None = None) -> list[str]:
+        """Ids waiting in ``new/``, oldest first."""
+        names = sorted(n for n in os.listdir(self.root / NEW) if not n.startswith("."))
+        return names[:limit] if limit else names
+
+    def read(self, entry_id: str, where: str = NEW) -> Entry:
+        data = (self.root / where / entry_id).read_bytes()
+        head, _, raw = data.partition(b"\n")
+        return Entry(entry_id, Envelope.from_json(json.loads(head)), raw)
+
+    def path(self, entry_id: str) -> Path | None:
+        for where in (NEW, DONE, FAILED):
+            candidate = self.root / where / entry_id
+            if candidate.exists():
+                return candidate
+        return None
+
+    def find(self, entry_id: str) -> Entry | None:
+        found = self.path(entry_id)
+        return self.read(entry_id, found.parent.name) if found else None
+
+    def _move(self, entry_id: str, src: str, dst: str) -> None:
+        os.rename(self.root / src / entry_id, self.root / dst / entry_id)
+        _fsync_dir(self.root / dst)
+
+    def done(self, entry_id: str) -> None:
+        self._move(entry_id, NEW, DONE)
+
+    def fail(self, entry_id: str) -> None:
+        self._move(entry_id, NEW, FAILED)
+
+    def retry(self, entry_id: str) -> None:
+        """Move a failed entry back so the worker takes it again."""
+        if not (self.root / FAILED / entry_id).exists():
+            raise FileNotFoundError(f"no failed spool entry {entry_id}")
+        self._move(entry_id, FAILED, NEW)
+
+    def purge_done(self, older_than_seconds: float) -> int:
+        """Remove processed entries past the retention time; failed ones stay."""
+        limit = time.time() - older_than_seconds
+        count = 0
+        for path in (self.root / DONE).iterdir():
+            if path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+                count += 1
+        return count
+
+    def clean_tmp(self, older_than_seconds: float = 3600) -> None:
+        """Half-written files from a crash before the rename: their sender got no 250."""
+        limit = time.time() - older_than_seconds
+        for path in (self.root / TMP).iterdir():
+            if path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,116 @@
+"""Settings an admin changes at run time (panel or ``appliance settings``), kept in the
+database.  This table is the one place for their defaults, validation and help text."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from appliance.addresses import normalize
+
+
+class SettingError(ValueError):
+    """A bad key or value; the message says what is accepted."""
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in options:
+            raise SettingError(f"must be one of {', '.join(options)}")
+        return value
+    return check
+
+
+def _bool(value: str) -> str:
+    low = value.strip().lower()
+    if low in ("true", "yes", "on", "1"):
+        return "true"
+    if low in ("false", "no", "off", "0"):
+        return "false"
+    raise SettingError("must be true or false")
+
+
+def _positive_int(value: str) -> str:
+    if not value.strip().isdigit() or int(value) <= 0:
+        raise SettingError("must be a whole number greater than 0")
+    return str(int(value))
+
+
+def _intervals(value: str) -> str:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise SettingError("must be comma-separated whole seconds, e.g. 300,900,1800")
+    return ",".join(str(int(p)) for p in parts)
+
+
+def _hostport(value: str) -> str:
+    if not value:
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingError("must be HOST:PORT, e.g. smtp.example.com:587")
+    return value
+
+
+def _email(value: str) -> str:
+    email = normalize(value)
+    if not email:
+        raise SettingError("must be an email address, e.g. support@example.com")
+    return email
+
+
+def _any(value: str) -> str:
+    return value
+
+
+def _address_list(value: str) -> str:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return ",".join(_email(v) for v in items)
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: str
+    check: Callable[[str], str]
+    help: str
+    secret: bool = False
+
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in [
+    Setting("outbound.mode", "direct", _choice("direct", "smarthost"),
+            "direct: deliver to each recipient's MX; smarthost: use your own SMTP server."),
+    Setting("outbound.smarthost", "", _hostport, "Your SMTP server as HOST:PORT."),
+    Setting("outbound.security", "starttls", _choice("none", "starttls", "tls"),
+            "Connection security to the smarthost; the certificate is verified."),
+    Setting("outbound.username", "", _any, "Login for the smarthost (empty: no login)."),
+    Setting("outbound.password", "", _any, "Password for the smarthost.", secret=True),
+    Setting("outbound.from_address", "support@{domain}", _email,
+            "The support address customers see and write to."),
+    Setting("outbound.retry_intervals", "300,900,1800,3600,7200,14400", _intervals,
+            "Seconds between delivery attempts; the last one repeats."),
+    Setting("outbound.max_lifetime_hours", "72", _positive_int,
+            "Give up on a message (status failed) after this many hours."),
+    Setting("relay.delay_seconds", "60", _positive_int,
+            "How long a posted message may stay unseen before it is mailed to a follower."),
+    Setting("intake.agent_forwarding", "false", _bool,
+            "A manual forward by a known agent files the ticket for the original sender."),
+    Setting("intake.company_addresses", "", _address_list,
+            "Your own support mailbox(es) that forward to the box, comma-separated; never "
+            "a requester."),
+    Setting("retention.hours", "72", _positive_int,
+            "How long finished mail-log entries are kept."),
+]}
+
+
+def default(key: str, domain: str) -> str:
+    return SETTINGS[key].default.replace("{domain}", domain)
+
+
+def validate(key: str, value: str) -> str:
+    """The stored form of ``value`` for ``key``; raises SettingError with the reason."""
+    if key not in SETTINGS:
+        raise SettingError(f"unknown setting {key!r}; known settings: {', '.join(SETTINGS)}")
+    try:
+        return SETTINGS[key].check(value)
+    except SettingError as exc:
+        raise SettingError(f"{key} {exc}") from None
