@@ -1,0 +1,150 @@
+"""Fixtures that run the real appliance: a data directory made by ``appliance init``, and
+the MTA, worker and web services as subprocesses on free loopback ports."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+DOMAIN = "box.example"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"service exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError("condition not reached in time")
+
+
+def appliance(*args: str, input: bytes | None = None, check: bool = True,
+              env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real ``appliance`` command line."""
+    proc = subprocess.run([sys.executable, "-m", "appliance", *args], input=input,
+                          capture_output=True, env={**os.environ, **(env or {})}, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"appliance {' '.join(args)} exited {proc.returncode}:\n"
+                             f"{proc.stderr.decode(errors='replace')}")
+    return proc
+
+
+class Box:
+    """One initialised data directory and the services started on it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.smtp_port = free_port()
+        self.web_port = free_port()
+        self.ini = root / "appliance.ini"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.domain = DOMAIN
+
+    def init(self, *extra: str) -> "Box":
+        appliance("init", "--data-dir", str(self.root), "--domain", DOMAIN,
+                  "--smtp-listen", f"127.0.0.1:{self.smtp_port}",
+                  "--web-listen", f"127.0.0.1:{self.web_port}",
+                  "--admin-email", f"admin@{DOMAIN}", "--admin-password", "admin-pw-123",
+                  *extra)
+        return self
+
+    def cli(self, *args: str, **kw) -> subprocess.CompletedProcess:
+        group, rest = args[0], args[1:]
+        if group in ("items", "mail", "settings", "users", "blocklist", "automations",
+                     "templates", "dkim", "outbound") and rest:
+            return appliance(group, rest[0], "-c", str(self.ini), *rest[1:], **kw)
+        return appliance(group, "-c", str(self.ini), *rest, **kw)
+
+    def json(self, *args: str):
+        import json
+        return json.loads(self.cli(*args, "--json").stdout)
+
+    def start(self, service: str) -> subprocess.Popen:
+        log = open(self.root / f"{service}.test.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "appliance", service, "-c",
+                                 str(self.ini)], stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs[service] = proc
+        if service == "mta":
+            wait_port(self.smtp_port, proc=proc)
+        elif service == "web":
+            wait_port(self.web_port, proc=proc)
+        return proc
+
+    def stop(self, service: str, sig: int = signal.SIGTERM) -> int | None:
+        proc = self.procs.pop(service, None)
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            try:
+                return proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                return proc.wait()
+        return proc.returncode
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+    def log(self, service: str) -> str:
+        path = self.root / f"{service}.test.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def db(self):
+        """Open the box's SQLite file in this process (the models bind to it)."""
+        from appliance.helpdesk.database import open_database
+        return open_database(self.root / "appliance.db")
+
+
+@pytest.fixture
+def box(tmp_path):
+    b = Box(tmp_path / "box").init()
+    yield b
+    b.stop_all()
+
+
+@pytest.fixture
+def running_box(box):
+    box.start("mta")
+    box.start("worker")
+    return box
+
+
+def message(subject: str = "Printer broken", sender: str = "ben@client.example",
+            to: str = f"tickets@{DOMAIN}", body: str = "Please help.",
+            message_id: str | None = None, extra: str = "") -> bytes:
+    mid = message_id or f"<{time.time_ns()}.{os.getpid()}@client.example>"
+    text = (f"From: Ben Carter <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\n"
+            f"Message-ID: {mid}\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\n{extra}"
+            f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n")
+    return text.encode()

@@ -1,0 +1,175 @@
+"""Mail in over SMTP, items out: creation, threading, the hijack refusal, dedupe,
+attachments, latency, failed entries and their retry."""
+from __future__ import annotations
+
+import smtplib
+import time
+
+from conftest import DOMAIN, message, wait_for
+
+
+def send(box, raw: bytes, rcpts=(f"tickets@{DOMAIN}",), sender="ben@client.example") -> None:
+    with smtplib.SMTP("127.0.0.1", box.smtp_port, timeout=10) as smtp:
+        smtp.sendmail(sender, list(rcpts), raw)
+
+
+def items(box):
+    return box.json("items", "list")
+
+
+def incoming(box):
+    return box.json("mail", "incoming")
+
+
+def wait_incoming(box, count: int):
+    return wait_for(lambda: (lambda rows: rows if len(rows) >= count else None)(incoming(box)),
+                    timeout=15)
+
+
+def test_mail_to_tickets_becomes_a_ticket_with_requester_and_followers(running_box):
+    box = running_box
+    raw = message(subject="=?utf-8?q?Drucker_f=C3=A4llt_aus?=", body="It is broken.",
+                  extra="Cc: Carol <carol@client.example>, tasks@box.example\r\n")
+    send(box, raw)
+    [item] = wait_for(lambda: items(box))
+    assert item["type"] == "ticket"
+    assert item["title"] == "Drucker fällt aus"
+    assert item["requester"] == {"email": "ben@client.example", "name": "Ben Carter"}
+    assert [f["email"] for f in item["followers"]] == ["ben@client.example",
+                                                       "carol@client.example"]
+    shown = box.json("items", "show", str(item["id"]))
+    assert shown["messages"][0]["body"] == "It is broken."
+    assert shown["messages"][0]["internal"] is False
+    [log] = incoming(box)
+    assert log["action"] == "created" and log["item_id"] == item["id"]
+    assert log["rcpt_tos"] == [f"tickets@{DOMAIN}"]
+    assert log["from"]["email"] == "ben@client.example"
+    assert any("created" in r for r in log["reasons"])
+
+
+def test_mail_to_tasks_becomes_a_task(running_box):
+    send(running_box, message(to=f"tasks@{DOMAIN}"), rcpts=[f"tasks@{DOMAIN}"])
+    [item] = wait_for(lambda: items(running_box))
+    assert item["type"] == "task"
+
+
+def test_reply_threads_by_in_reply_to_and_references(running_box):
+    box = running_box
+    send(box, message(message_id="<first@client.example>"))
+    wait_for(lambda: items(box))
+    send(box, message(subject="Re: something else", message_id="<second@client.example>",
+                      extra="In-Reply-To: <first@client.example>\r\n"))
+    send(box, message(subject="no tag at all", message_id="<third@client.example>",
+                      sender="carol@client.example",
+                      extra="References: <x@y> <second@client.example>\r\n"))
+    rows = wait_incoming(box, 3)
+    assert [r["action"] for r in rows] == ["appended", "appended", "created"]
+    assert len(items(box)) == 1
+    assert len(box.json("items", "show", "1")["messages"]) == 3
+
+
+def test_subject_tag_appends_only_for_a_follower(running_box):
+    box = running_box
+    send(box, message(subject="Printer", message_id="<a1@client.example>"))
+    wait_for(lambda: items(box))
+    # The requester follows item 1: the tag threads.
+    send(box, message(subject="Re: [#1] Printer", message_id="<a2@client.example>"))
+    # A stranger guessing the number gets a new item, not a seat in the conversation.
+    send(box, message(subject="Re: [#1] Printer", message_id="<a3@evil.example>",
+                      sender="mallory@evil.example"), sender="mallory@evil.example")
+    # A tag naming no item makes a new item too.
+    send(box, message(subject="[#99] hello", message_id="<a4@client.example>"))
+    rows = wait_incoming(box, 4)
+    by_mid = {r["message_id"]: r for r in rows}
+    assert by_mid["<a2@client.example>"]["action"] == "appended"
+    assert by_mid["<a2@client.example>"]["item_id"] == 1
+    hijack = by_mid["<a3@evil.example>"]
+    assert hijack["action"] == "created" and hijack["item_id"] != 1
+    assert any("does not follow item #1" in r for r in hijack["reasons"])
+    assert by_mid["<a4@client.example>"]["action"] == "created"
+    first = box.json("items", "show", "1")
+    assert [m["message_id"] for m in first["messages"]] == ["<a1@client.example>",
+                                                            "<a2@client.example>"]
+    assert "mallory@evil.example" not in [f["email"] for f in first["followers"]]
+
+
+def test_one_message_id_makes_one_item_even_to_both_addresses_and_twice(running_box):
+    box = running_box
+    raw = message(message_id="<dup@client.example>")
+    send(box, raw, rcpts=[f"tickets@{DOMAIN}", f"tasks@{DOMAIN}"])
+    send(box, raw, rcpts=[f"tasks@{DOMAIN}"])
+    send(box, raw)
+    rows = wait_incoming(box, 3)
+    assert sorted(r["action"] for r in rows) == ["created", "ignored", "ignored"]
+    assert len(items(box)) == 1
+    dup = [r for r in rows if r["action"] == "ignored"][0]
+    assert any("Duplicate" in r for r in dup["reasons"])
+
+
+def test_attachments_and_html_only_body_are_kept(running_box, tmp_path):
+    box = running_box
+    raw = (b"From: Dana <dana@client.example>\r\nTo: tickets@box.example\r\n"
+           b"Subject: Screenshot\r\nMessage-ID: <att@client.example>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
+           b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+           b"<p>See the <b>error</b>:</p><script>alert(1)</script><ul><li>one</li></ul>\r\n"
+           b"--XX\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n"
+           b"Content-Disposition: attachment; filename=\"err.png\"\r\n\r\n"
+           b"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\r\n"
+           b"--XX--\r\n")
+    send(box, raw)
+    [item] = wait_for(lambda: items(box))
+    shown = box.json("items", "show", str(item["id"]))
+    body = shown["messages"][0]["body"]
+    assert "See the error:" in body and "- one" in body and "alert" not in body
+    [att] = shown["messages"][0]["attachments"]
+    assert att["filename"] == "err.png" and att["content_type"] == "image/png"
+    stored = list((box.root / "attachments").rglob("*"))
+    assert any(p.is_file() and p.read_bytes().startswith(b"\x89PNG") for p in stored)
+
+
+def test_ticket_exists_within_a_second_of_the_250(running_box):
+    box = running_box
+    send(box, message(message_id="<warmup@client.example>"))
+    wait_for(lambda: items(box))
+    db = box.db()
+    from appliance.helpdesk.models import Item
+    with smtplib.SMTP("127.0.0.1", box.smtp_port) as smtp:
+        smtp.sendmail("ben@client.example", [f"tickets@{DOMAIN}"],
+                      message(message_id="<fast@client.example>"))
+        accepted = time.monotonic()
+    wait_for(lambda: Item.select().count() == 2, timeout=5, interval=0.01)
+    assert time.monotonic() - accepted < 1.0
+    db.close()
+
+
+def test_failed_entry_is_kept_logged_and_retried(box):
+    """A spool entry the worker cannot read is set aside, shown as failed, and a retry
+    processes it once it is readable."""
+    from appliance.mta.spool import Envelope, Spool
+    spool = Spool(box.root / "spool").ensure()
+    entry = spool.write(Envelope("ben@client.example", [f"tickets@{DOMAIN}"]),
+                        message(message_id="<broken@client.example>"))
+    path = box.root / "spool" / "new" / entry
+    good = path.read_bytes()
+    path.write_bytes(b"{not json\n" + good.split(b"\n", 1)[1])
+    box.start("worker")
+    [row] = wait_for(lambda: incoming(box))
+    assert row["action"] == "failed" and "unreadable" in row["error"]
+    assert (box.root / "spool" / "failed" / entry).exists()
+    (box.root / "spool" / "failed" / entry).write_bytes(good)
+    out = box.cli("mail", "retry").stdout.decode()
+    assert "1 entry queued again" in out
+    wait_for(lambda: incoming(box)[0]["action"] == "created")
+    assert len(items(box)) == 1
+
+
+def test_unknown_item_type_recipient_in_spool_is_ignored_with_reason(box):
+    """Mail spooled for a capture address whose item type was disabled since."""
+    from appliance.mta.spool import Envelope, Spool
+    Spool(box.root / "spool").ensure().write(Envelope("ben@client.example",
+                                                      [f"gone@{DOMAIN}"]), message())
+    box.start("worker")
+    [row] = wait_for(lambda: incoming(box))
+    assert row["action"] == "ignored"
+    assert any("No enabled item type" in r for r in row["reasons"])
