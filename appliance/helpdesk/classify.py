@@ -2,7 +2,8 @@
 
 Message bytes + envelope + context in, a :class:`Decision` out.  The intake step stores the
 decision with the message and the incoming log shows it; ``appliance classify`` prints it.
-(Minimal version: every message is direct; issue 3 adds forwards and automated mail.)
+The evidence is gathered by tables of small named rules (``automated``, ``autoforward``,
+``manualforward``); this module only weighs their hits and says why in ``reasons``.
 """
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
 
-from appliance.addresses import Person, matches, parse_people, parse_person
+from appliance.addresses import Person, domain_of, normalize, parse_person
+from appliance.helpdesk import automated, autoforward, manualforward
+from appliance.helpdesk.requester import Exclusions, choose_followers, choose_requester
+from appliance.helpdesk.rules import Facts, Hit, run
 
 
 @dataclass(frozen=True)
 class Envelope:
-    mail_from: str = ""
+    mail_from: str = ""          # "<>" is the null reverse path; "" means "not known"
     rcpt_tos: tuple[str, ...] = ()
     peer: str | None = None
     helo: str | None = None
@@ -35,7 +39,7 @@ class Context:
 
     def is_box_address(self, email: str) -> bool:
         e = email.lower()
-        return e in self.capture_addresses or e in self.own_addresses
+        return e in {a.lower() for a in self.capture_addresses | self.own_addresses}
 
 
 @dataclass
@@ -47,6 +51,10 @@ class Decision:
     automated: str | None = None
     followers: list[Person] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)           # names of the rules that hit
+    company_mailbox: str | None = None                       # configured or inferred
+    bounced_message_ids: list[str] = field(default_factory=list)
+    bounced_recipients: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         def p(x: Person | None) -> dict | None:
@@ -59,6 +67,10 @@ class Decision:
             "automated": self.automated,
             "followers": [f.to_json() for f in self.followers],
             "reasons": list(self.reasons),
+            "rules": list(self.rules),
+            "company_mailbox": self.company_mailbox,
+            "bounced_message_ids": list(self.bounced_message_ids),
+            "bounced_recipients": list(self.bounced_recipients),
         }
 
 
@@ -67,21 +79,142 @@ def parse(raw: bytes):
     return BytesParser(policy=policy.compat32).parsebytes(raw)
 
 
+def context_from_args(rcpts: list[str], agents: list[str], agent_forwarding: bool,
+                      domain: str | None = None) -> Context:
+    """The context of ``appliance classify`` without a config: the --rcpt addresses are the
+    capture addresses, their domain is the box's, and support@ that domain (the default
+    outbound.from_address) is the box's own address."""
+    capture = frozenset(a.lower() for a in map(normalize, rcpts) if a)
+    box_domain = (domain or next((domain_of(a) for a in sorted(capture)), "")).lower()
+    own = frozenset({f"support@{box_domain}"}) if box_domain else frozenset()
+    return Context(domain=box_domain, capture_addresses=capture, own_addresses=own - capture,
+                   agents=frozenset(a.lower() for a in map(normalize, agents) if a),
+                   agent_forwarding=agent_forwarding)
+
+
 def classify(raw: bytes, envelope: Envelope, ctx: Context) -> Decision:
-    msg = parse(raw)
-    sender = parse_person(msg.get("From")) or parse_person(envelope.mail_from)
-    decision = Decision()
-    if sender and not ctx.is_box_address(sender.email) and not matches(sender.email,
-                                                                         ctx.blocklist):
-        decision.requester = sender
-        decision.reasons.append(f"Direct mail: the requester is the sender {sender.email}.")
+    """Judge one message; never raises, whatever the bytes."""
+    try:
+        return _classify(raw if isinstance(raw, bytes) else bytes(raw), envelope, ctx)
+    except Exception as exc:  # the last guard: intake must always get a decision
+        return Decision(reasons=[f"The message could not be classified ({type(exc).__name__}):"
+                                 " it is treated as direct mail without a requester."])
+
+
+def _classify(raw: bytes, envelope: Envelope, ctx: Context) -> Decision:
+    f = Facts(parse(raw), envelope, ctx)
+    d = Decision()
+    notes: list[str] = []
+    forwarded = run(autoforward.RULES, f, notes)
+    manual = manualforward.judge(run(manualforward.RULES, f, notes))
+    company = _company(f, forwarded, manual, d)
+    _kind(f, d, forwarded, manual, company)
+    ex = Exclusions(f.capture | {a.lower() for a in ctx.own_addresses}, frozenset(company),
+                    tuple(ctx.blocklist))
+    extra = _requester(f, d, manual, ex, forwarded)
+    d.followers = choose_followers(d.requester, extra, f.to_cc, ex, d.reasons)
+    _automated(f, d, notes)
+    d.reasons.extend(notes)
+    return d
+
+
+def _company(f: Facts, forwarded: list[Hit], manual, d: Decision) -> set[str]:
+    """The company's support mailbox: configured, else inferred from forwarding evidence."""
+    if f.ctx.company_addresses:
+        company = {a.lower() for a in f.ctx.company_addresses}
+        d.company_mailbox = sorted(company)[0]
+        return company
+    sender = f.sender.email.lower() if f.sender else ""
+    hit = next((h for h in forwarded if h.person and not f.is_box(h.person.email)
+                and h.person.email.lower() != sender), None)
+    if hit is None and f.sender and manual.block_sender and any(
+            h.rule == "exchange-autoforward" for h in forwarded):
+        hit = Hit("exchange-autoforward", "", f.sender)  # Exchange rules rewrite From
+    if hit is None:
+        return set()
+    d.company_mailbox = hit.person.email
+    d.reasons.append(f"No company mailbox is configured: {hit.person.email} is taken to be "
+                     f"it, from the forwarding evidence ({hit.rule}).")
+    return {hit.person.email.lower()}
+
+
+def _kind(f: Facts, d: Decision, forwarded: list[Hit], manual, company: set[str]) -> None:
+    sender = f.sender
+    d.rules += [h.rule for h in forwarded]
+    if sender and sender.email.lower() in company and manual.block_sender:
+        d.kind, d.forwarder, d.original_sender = "auto_forward", sender, manual.block_sender
+        d.reasons.append(f"From is the company mailbox {sender.email} and the body holds the "
+                         "forwarded message: the forwarding server rewrote From, so the "
+                         f"original sender is {manual.block_sender.email} from the forwarded "
+                         "block.")
+        d.reasons += [h.reason for h in forwarded]
+    elif manual.is_forward:
+        d.kind, d.forwarder, d.original_sender = "manual_forward", sender, manual.original
+        d.rules += manual.rules
+        who = sender.email if sender else "someone without a From address"
+        d.reasons.append(f"Forwarded by hand by {who}.")
+        d.reasons += manual.reasons
+        if forwarded:
+            d.reasons.append("It also reached the box through a forwarding server ("
+                             + ", ".join(h.rule for h in forwarded) + "), which does not "
+                             "change who forwarded it by hand.")
+    elif forwarded:
+        d.kind, d.original_sender = "auto_forward", sender
+        d.forwarder = Person(sorted(company)[0]) if company else None
+        d.reasons.append("Auto-forwarded by a server: the requester is the original sender.")
+        d.reasons += [h.reason for h in forwarded]
+        d.reasons += manual.reasons
     else:
-        decision.reasons.append("No usable sender address: the item has no requester.")
-    followers = [decision.requester] if decision.requester else []
-    for person in parse_people(msg.get("To"), msg.get("Cc")):
-        if ctx.is_box_address(person.email) or matches(person.email, ctx.blocklist):
-            continue
-        if all(person.email.lower() != f.email.lower() for f in followers):
-            followers.append(person)
-    decision.followers = followers
-    return decision
+        d.reasons.append("Direct mail: no forwarding evidence.")
+        d.reasons += manual.reasons
+
+
+def _requester(f: Facts, d: Decision, manual, ex: Exclusions,
+               forwarded: list[Hit]) -> list[Person]:
+    """Pick the requester; return the extra followers agent forwarding brings."""
+    headers = [(parse_person(f.header("Reply-To")), "from Reply-To"),
+               (parse_person(f.header("Sender")), "from Sender")]
+    extra: list[Person] = []
+    if d.kind == "auto_forward":
+        srs = next((h.extra["original"] for h in forwarded if "original" in h.extra), None)
+        candidates = [(d.original_sender, "the original sender of the auto-forwarded mail")]
+        candidates += headers + [(srs, "the sender behind the SRS address")]
+    elif d.kind == "manual_forward":
+        forwarder = d.forwarder
+        is_agent = bool(forwarder and forwarder.email.lower() in
+                        {a.lower() for a in f.ctx.agents})
+        if f.ctx.agent_forwarding and is_agent:
+            d.reasons.append(f"Agent forwarding is on and {forwarder.email} is an agent: the "
+                             "original sender is the requester, the agent follows.")
+            candidates = [(d.original_sender, "the original sender of the forwarded mail"),
+                          (forwarder, "the agent who forwarded it")]
+            extra = [forwarder] + manual.original_cc
+        else:
+            if forwarder and is_agent:
+                d.reasons.append("Agent forwarding is off: the forwarding agent is the "
+                                 "requester.")
+            candidates = [(forwarder, "who forwarded the mail by hand"),
+                          (d.original_sender, "the original sender of the forwarded mail")]
+    else:
+        envelope = normalize(f.mail_from) if f.mail_from != "<>" else ""
+        candidates = [(f.sender, "the sender")] + headers
+        candidates.append((Person(envelope) if envelope else None, "the envelope sender"))
+    d.requester = choose_requester(candidates, ex, d.reasons)
+    return extra
+
+
+def _automated(f: Facts, d: Decision, notes: list[str]) -> None:
+    hits = run(automated.RULES, f, notes)
+    d.automated = automated.family_of(hits)
+    d.rules += [h.rule for h in hits]
+    if not hits:
+        return
+    d.reasons += [h.reason for h in hits]
+    d.reasons.append(f"Automated mail ({d.automated}): it never triggers mail from the box.")
+    if d.automated == "bounce":
+        try:
+            d.bounced_message_ids, d.bounced_recipients = automated.bounced_original(f.msg)
+        except Exception:
+            notes.append("The bounced message could not be read from the report.")
+        if d.bounced_message_ids:
+            d.reasons.append("The bounce reports on " + ", ".join(d.bounced_message_ids) + ".")

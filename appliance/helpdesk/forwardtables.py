@@ -101,3 +101,6 @@ REPLY_ATTRIBUTION = re.compile(
     r"|pisze|napisał\(a\)|napisała|napisał|napsal\(a\)|napsala|napsal|написал\(а\)|"
     r"написала|написал|пишет|yazdı|書きました|のメッセージ|写道|寫道|írta)\s*[:：]\s*$",
     re.I)
+# How attribution lines begin when they carry no date ("Ben Carter wrote:" does not count).
+ATTRIBUTION_START = re.compile(
+    r"^(on|am|le|el|il|em|op|den|d\.|w dniu|dnia|dne|в|tarihinde)\s", re.I)

@@ -1,0 +1,109 @@
+"""The manual-forward rules and how their hits add up to a verdict.
+
+Rules: a forward prefix in the subject, a forwarded-message block in a body, an attached
+message.  Vetoes: a reply prefix first in the subject, or a reply's attribution line before
+any forwarded block.  Outlook's header block (after "-----Original Message-----" or a line of
+underscores) is written for replies and forwards alike, so it counts only with a forward
+prefix or when the forwarding server itself rewrote From.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from appliance.addresses import Person, parse_person
+from appliance.helpdesk.forwards import Block, find_block, subject_prefixes
+from appliance.helpdesk.rules import Facts, Hit, Rule
+
+
+def _prefix(f: Facts) -> Hit | None:
+    prefixes = subject_prefixes(f.subject)
+    if not prefixes:
+        return None
+    kind, text = prefixes[0]
+    if kind == "forward":
+        return Hit("", f"The subject starts with the forward prefix \"{text}\".",
+                   extra={"family": "forward"})
+    return Hit("", f"The subject starts with the reply prefix \"{text}\": a reply, not a "
+                   "forward.", extra={"family": "reply"})
+
+
+def _block(f: Facts) -> Hit | None:
+    for text in f.texts:
+        block = find_block(text)
+        if block is None:
+            continue
+        if block.kind == "reply":
+            return Hit("", f"The body quotes an earlier message the way replies do "
+                           f"(\"{block.marker}\").", extra={"family": "reply", "block": block})
+        sender = block.sender
+        who = (f"; its From line names {sender.email}" if sender else
+               "; its From line names no address" if "from" in block.fields else "")
+        if block.kind == "forward":
+            return Hit("", f"The body holds a forwarded-message block (\"{block.marker}\")"
+                           f"{who}.", sender, {"family": "forward", "block": block})
+        return Hit("", f"The body quotes a header block (\"{block.marker}\"){who}; Outlook "
+                       "writes it for replies and forwards alike.", sender,
+                   {"family": "ambiguous", "block": block})
+    return None
+
+
+def _attached(f: Facts) -> Hit | None:
+    for inner in f.attached:
+        sender = parse_person(str(inner.get("From") or ""))
+        who = f" from {sender.email}" if sender else ""
+        return Hit("", f"A message{who} is attached (message/rfc822): forwarded as an "
+                       "attachment.", sender, {"family": "forward"})
+    return None
+
+
+RULES = (
+    Rule("forward-subject-prefix", _prefix),
+    Rule("forwarded-block", _block),
+    Rule("attached-message", _attached),
+)
+
+
+@dataclass
+class Verdict:
+    """Whether the message is a manual forward, and whom it forwards."""
+
+    is_forward: bool = False
+    original: Person | None = None
+    original_cc: list[Person] = field(default_factory=list)
+    block_sender: Person | None = None   # the first block's From, even when not a forward
+    reasons: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+
+
+def judge(hits: list[Hit]) -> Verdict:
+    """Combine the hits: a reply prefix vetoes; an ambiguous block needs a forward prefix."""
+    verdict = Verdict()
+    by_rule = {h.rule: h for h in hits}
+    prefix = by_rule.get("forward-subject-prefix")
+    block = by_rule.get("forwarded-block")
+    attached = by_rule.get("attached-message")
+    families = {h.rule: h.extra.get("family") for h in hits}
+    if block and isinstance(block.extra.get("block"), Block):
+        verdict.block_sender = block.person
+    if prefix and families[prefix.rule] == "reply":
+        verdict.reasons.append(prefix.reason)
+        verdict.rules.append(prefix.rule)
+        return verdict
+    counted = [h for h in (prefix, block, attached) if h is not None and (
+        families[h.rule] == "forward"
+        or (families[h.rule] == "ambiguous" and prefix is not None))]
+    if block and families[block.rule] != "forward" and block not in counted:
+        verdict.reasons.append(block.reason)
+    if not counted:
+        return verdict
+    verdict.is_forward = True
+    for hit in counted:
+        verdict.reasons.append(hit.reason)
+        verdict.rules.append(hit.rule)
+    source = next((h for h in counted if h.person is not None and h is not prefix), None)
+    if source is not None:
+        verdict.original = source.person
+        found = source.extra.get("block")
+        if isinstance(found, Block):
+            verdict.original_cc = found.cc
+    return verdict
