@@ -125,10 +125,14 @@ class DNSResolver:
     def query(self, name: str, rdtype: str, *, lifetime: float | None = None) -> list:
         """Raw rdata objects of one query, dnspython's exceptions mapped onto ours."""
         qname = normalize_name(name)
+        try:
+            dname = dns.name.from_text(qname)
+        except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+            raise NXDomain(f"{qname!r}: not a valid name ({exc})", qname, rdtype) from None
         if not self._resolver.nameservers:
             raise ServerFailure("no nameserver configured", qname, rdtype)
         try:
-            answer = self._resolver.resolve(qname, rdtype, search=False, lifetime=lifetime)
+            answer = self._resolver.resolve(dname, rdtype, search=False, lifetime=lifetime)
         except dns.resolver.NXDOMAIN:
             raise NXDomain(f"{qname}: no such domain", qname, rdtype) from None
         except dns.resolver.NoAnswer:
@@ -205,7 +209,7 @@ class TableResolver:
         if value is None and "CNAME" in entry and depth < 8:
             return self._lookup(_as_list(entry["CNAME"])[0], rdtype, depth + 1)
         _raise_if_error(value, qname, rdtype)
-        values = _as_list(value)
+        values = [] if value is None else _as_list(value)
         if not values:
             raise NoAnswer(f"{qname}: no {rdtype} record", qname, rdtype)
         return values

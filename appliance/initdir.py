@@ -12,6 +12,7 @@ from appliance.helpdesk.database import close_database, open_database
 from appliance.helpdesk.models import User
 from appliance.helpdesk.worker import export_captures
 from appliance.mta.dkim import generate_rsa_key
+from appliance.mta.spool import Spool
 from appliance.tlscert import self_signed
 
 
@@ -51,6 +52,7 @@ def init(data_dir: str | Path, domain: str, smtp_listen: str = "127.0.0.1:2525",
                        "smtp.listen": smtp_listen, "web.listen": web_listen})
     ini.chmod(0o640)
     cfg = config.load(ini)
+    Spool(cfg.spool_dir).ensure()
     generate_rsa_key(Path(cfg.get("dkim.key")))
     self_signed(Path(cfg.get("smtp.tls_cert")), Path(cfg.get("smtp.tls_key")),
                 cfg.get("smtp.hostname"))

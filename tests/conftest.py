@@ -76,6 +76,17 @@ class Box:
                   *extra)
         return self
 
+    def set_ini(self, section: str, key: str, value: str) -> None:
+        """Change a bootstrap key in the box's ini (before starting a service)."""
+        import configparser
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(self.ini)
+        if not parser.has_section(section):
+            parser.add_section(section)
+        parser.set(section, key, value)
+        with open(self.ini, "w") as fh:
+            parser.write(fh)
+
     def cli(self, *args: str, **kw) -> subprocess.CompletedProcess:
         group, rest = args[0], args[1:]
         if group in ("items", "mail", "settings", "users", "blocklist", "automations",

@@ -93,12 +93,17 @@ class AuthResults:
             "utf-8") + linesep
 
 
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "replace").decode("ascii")
+
+
 def _comment(text: str) -> str:
-    text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())[:120]
+    text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", _ascii(text)).split())[:120]
     return re.sub(r"([()\\])", r"\\\1", text)
 
 
 def _value(v: str) -> str:
+    v = _ascii(v)
     if _TOKEN.match(v):
         return v
     return '"' + re.sub(r'(["\\])', r"\\\1", re.sub(r"[\x00-\x1f\x7f]", "", v)) + '"'

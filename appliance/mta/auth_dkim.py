@@ -115,8 +115,8 @@ def _verify_one(raw: bytes, idx: int, value: bytes, resolver: dnsresolver.Resolv
         return sig
     try:
         ok = d.verify(idx=idx, dnsfunc=fetch)
-    except dkim.ValidationError as exc:
-        ok, log.errors = False, [str(exc)]
+    except dkim.ValidationError as exc:   # "body hash mismatch (got ..., expected ...)"
+        ok, log.errors = False, [str(exc).split(" (got ", 1)[0]]
     except dkim.DKIMException as exc:
         sig.result, sig.reason = "permerror", str(exc)
         return sig

@@ -71,10 +71,20 @@ def from_domains(raw: bytes) -> list[str] | None:
         return None
     domains = []
     for _name, addr in getaddresses(values):
-        domain = addr.rsplit("@", 1)[-1].strip().lower().rstrip(".") if "@" in addr else ""
+        domain = _ascii_domain(addr.rsplit("@", 1)[-1]) if "@" in addr else ""
         if domain and domain not in domains:
             domains.append(domain)
     return domains
+
+
+def _ascii_domain(domain: str) -> str:
+    """A From domain as DNS knows it: raw UTF-8 (RFC 6532) becomes its IDNA A-label form."""
+    domain = domain.strip().lower().rstrip(".")
+    domain = domain.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
 
 
 def _record(resolver: dnsresolver.Resolver, domain: str) -> dict[str, str] | None:
