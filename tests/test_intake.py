@@ -115,7 +115,8 @@ def test_attachments_and_html_only_body_are_kept(running_box, tmp_path):
            b"<p>See the <b>error</b>:</p><script>alert(1)</script><ul><li>one</li></ul>\r\n"
            b"--XX\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n"
            b"Content-Disposition: attachment; filename=\"err.png\"\r\n\r\n"
-           b"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\r\n"
+           b"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
+           b"60e6kgAAAABJRU5ErkJggg==\r\n"
            b"--XX--\r\n")
     send(box, raw)
     [item] = wait_for(lambda: items(box))

@@ -164,6 +164,3 @@ def cmd_classify(args) -> int:
     decision = classify.classify(raw, env, ctx)
     print(json.dumps(decision.to_json(), ensure_ascii=False, indent=1))
     return 0
-
-
-
