@@ -36,21 +36,27 @@ def _envelope_senders(f: Facts) -> list[tuple[str, str]]:
 
 
 def srs_original(address: str) -> str:
-    """The sender an SRS address stands for (``SRS0=h=t=d.example=jo@fwd`` -> jo@d.example)."""
+    """The sender an SRS address stands for: ``SRS0=h=t=d.example=jo@fwd`` and
+    ``SRS1=h=fwd1.example==h=t=d.example=jo@fwd2`` both give ``jo@d.example``."""
     local = local_of(address)
-    if not _SRS.match(local):
+    match = _SRS.match(local)
+    if not match:
         return ""
-    fields = local.split("=")
-    if len(fields) < 5:
+    rest = local[match.end():]
+    if match.group(1) == "1":
+        rest = rest.partition("==")[2]
+    fields = rest.split("=")
+    if len(fields) < 4 or not fields[2]:
         return ""
-    return normalize(f"{'='.join(fields[4:])}@{fields[3]}")
+    return normalize(f"{'='.join(fields[3:])}@{fields[2]}")
 
 
 def _srs(f: Facts) -> Hit | None:
     for where, addr in _envelope_senders(f):
         if _SRS.match(local_of(addr)):
             original = srs_original(addr)
-            hit = Hit("", f"{where} {addr} was rewritten by SRS: a server forwarded the mail.")
+            hit = Hit("", f"{where[:1].upper()}{where[1:]} {addr} was rewritten by SRS: a server "
+                          "forwarded the mail.")
             if original:
                 hit.extra["original"] = Person(original)
             return hit
@@ -62,8 +68,8 @@ def _gmail_caf(f: Facts) -> Hit | None:
         local, _, domain = addr.partition("@")
         if "+caf_=" in local.lower():
             mailbox = f"{local[:local.lower().index('+caf_=')]}@{domain}"
-            return Hit("", f"{where} {addr} carries Gmail's +caf_= forwarding mark: "
-                           f"{mailbox} forwarded the mail.", _person(mailbox))
+            return Hit("", f"{where[:1].upper()}{where[1:]} {addr} carries Gmail's +caf_= "
+                           f"forwarding mark: {mailbox} forwarded the mail.", _person(mailbox))
     return None
 
 

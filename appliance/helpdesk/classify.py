@@ -198,7 +198,8 @@ def _requester(f: Facts, d: Decision, manual, ex: Exclusions,
     else:
         envelope = normalize(f.mail_from) if f.mail_from != "<>" else ""
         candidates = [(f.sender, "the sender")] + headers
-        candidates.append((Person(envelope) if envelope else None, "the envelope sender"))
+        if f.sender is None and envelope:  # a bounce address otherwise; only without From
+            candidates.append((Person(envelope), "the envelope sender (no From)"))
     d.requester = choose_requester(candidates, ex, d.reasons)
     return extra
 

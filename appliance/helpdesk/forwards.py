@@ -48,7 +48,7 @@ def subject_prefixes(subject: str) -> list[tuple[str, str]]:
         match = T.SUBJECT_PREFIX.match(rest)
         if not match:
             break
-        word = match.group(1).lower()
+        word = match.group(1).lower().replace("\u0307", "")  # İLT -> ilt
         kind = ("forward" if word in T.FORWARD_PREFIXES else
                 "reply" if word in T.REPLY_PREFIXES else "")
         if not kind:
@@ -86,7 +86,7 @@ def _separator(line: str) -> str:
     """ "forward", "ambiguous" or "" for one cleaned body line."""
     if T.UNDERSCORE_LINE.match(line):
         return "ambiguous"
-    words = " ".join(line.strip(_FRAME).lower().split())
+    words = " ".join(line.strip(_FRAME).lower().replace("\u0307", "").split())
     framed = bool(re.match(r"^[-–—_=*]{2,}.*[-–—_=*]{2,}$", line))
     if not words or len(words) > 60:
         return ""

@@ -15,7 +15,7 @@ import re
 FORWARD_PREFIXES = frozenset({
     "fwd", "fw", "fwrd", "tr", "trs", "wg", "rv", "i", "enc", "doorst",
     "vs", "videresend", "videresendt", "vb", "vl", "pd", "př", "пер",
-    "пересл", "переслано", "i̇lt", "ilt", "ilet", "転送", "转发", "轉寄", "转寄", "tov",
+    "пересл", "переслано", "ilt", "ilet", "転送", "转发", "轉寄", "转寄", "tov",
     "προώθηση", "πρθ", "prosl", "prsl",
 })
 # Reply prefixes: Re, AW (de), Antw (nl), SV (sv, no, da), R/RIF (it), RES (pt), ODP (pl, cs),
@@ -81,11 +81,11 @@ HEADER_LABELS = {
              "data", "inviato", "enviada em", "enviado em", "enviada", "verzonden",
              "verstuurd", "sendt", "skickat", "lähetetty", "päivämäärä", "wysłano",
              "wysłane", "odesláno", "отправлено", "дата", "gönderildi", "tarih", "送信日時",
-             "日付", "发送时间", "日期", "傳送時間", "dátum", "elküldve"),
+             "日付", "发送时间", "日期", "傳送時間", "dátum", "elküldve", "dato"),
     "to": ("to", "an", "à", "a", "para", "aan", "til", "till", "vastaanottaja", "do", "komu",
            "кому", "kime", "宛先", "收件人", "收件者", "címzett", "προς"),
-    "cc": ("cc", "kopie", "copie à", "copie", "kopia", "копия", "bilgi", "写し", "抄送",
-           "副本", "másolat", "kopio", "bcc"),
+    "cc": ("cc", "kopie", "copie à", "copie", "kopia", "kopi", "dw", "копия", "bilgi", "写し",
+           "抄送", "副本", "másolat", "kopio", "bcc"),
     "subject": ("subject", "betreff", "objet", "asunto", "oggetto", "assunto", "onderwerp",
                 "emne", "ämne", "aihe", "temat", "předmět", "věc", "тема", "konu", "件名",
                 "主题", "主旨", "tárgy", "θέμα", "reply-to", "antwort an"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from appliance.addresses import Person, parse_person
+from appliance.addresses import Person, parse_people, parse_person
 from appliance.helpdesk.forwards import Block, find_block, subject_prefixes
 from appliance.helpdesk.rules import Facts, Hit, Rule
 
@@ -41,8 +41,8 @@ def _block(f: Facts) -> Hit | None:
         if block.kind == "forward":
             return Hit("", f"The body holds a forwarded-message block (\"{block.marker}\")"
                            f"{who}.", sender, {"family": "forward", "block": block})
-        return Hit("", f"The body quotes a header block (\"{block.marker}\"){who}; Outlook "
-                       "writes it for replies and forwards alike.", sender,
+        return Hit("", f"The body quotes a header block (\"{block.marker}\"){who}; mail "
+                       "clients write it for replies and forwards alike.", sender,
                    {"family": "ambiguous", "block": block})
     return None
 
@@ -51,8 +51,9 @@ def _attached(f: Facts) -> Hit | None:
     for inner in f.attached:
         sender = parse_person(str(inner.get("From") or ""))
         who = f" from {sender.email}" if sender else ""
+        cc = parse_people(str(inner.get("Cc") or ""))
         return Hit("", f"A message{who} is attached (message/rfc822): forwarded as an "
-                       "attachment.", sender, {"family": "forward"})
+                       "attachment.", sender, {"family": "forward", "cc": cc})
     return None
 
 
@@ -104,6 +105,5 @@ def judge(hits: list[Hit]) -> Verdict:
     if source is not None:
         verdict.original = source.person
         found = source.extra.get("block")
-        if isinstance(found, Block):
-            verdict.original_cc = found.cc
+        verdict.original_cc = found.cc if isinstance(found, Block) else source.extra.get("cc", [])
     return verdict
