@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""SMTP intake throughput: the appliance against a private Postfix, same load, same run.
+
+    python3 bench/smtp_throughput.py [--messages 2000 --sessions 20 --size 4096] [--json]
+
+(a) inits a fresh appliance data directory in a temporary directory, starts its ``mta`` and
+``worker``, sends the load with Postfix's ``smtp-source`` and measures messages per second
+accepted (until smtp-source returns: every 250 came after an fsync of file and directory)
+and the time until the last ticket exists (the database polled read-only);
+(b) configures a private Postfix instance (own config, queue and data directories, its own
+log file, a loopback port, maildir delivery; see ../shared/TESTING.md), sends the same load
+and measures messages per second until smtp-source returns and until every maildir file
+exists.  Prints both, their ratio (appliance / Postfix) and the last-ticket latency.
+
+Everything runs on loopback; everything started is stopped and removed, also on errors or
+Ctrl-C; every wait is bounded (``--timeout``).
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DOMAIN = "box.example"
+RCPT = f"tickets@{DOMAIN}"
+SENDER = "customer@client.example"
+SMTP_SOURCE = "smtp-source"
+
+
+class BenchError(Exception):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise BenchError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def wait_port(port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    def listening() -> bool:
+        if proc is not None and proc.poll() is not None:
+            raise BenchError(f"service exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+    wait_for(listening, timeout, f"a listener on 127.0.0.1:{port}", 0.05)
+
+
+def run(cmd: list[str], timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    if proc.returncode != 0:
+        raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}: "
+                         f"{(proc.stderr or proc.stdout).strip()[-2000:]}")
+    return proc
+
+
+def ensure_postfix_tools() -> None:
+    """smtp-source and postfix come with Debian's postfix package; install it if missing."""
+    if shutil.which(SMTP_SOURCE, path=os.environ.get("PATH", "") + ":/usr/sbin"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise BenchError("smtp-source is missing: install Debian's postfix package "
+                         "(apt-get install postfix) or run this as root")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update"], timeout=600, env=env)
+    run(["apt-get", "install", "-y", "postfix"], timeout=900, env=env)
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin")
+    if not found:
+        raise BenchError(f"{name} not found")
+    return found
+
+
+def smtp_source(port: int, args, timeout: float) -> tuple[float, str]:
+    """Send the load; returns (seconds until smtp-source exits, its stderr)."""
+    cmd = [tool(SMTP_SOURCE), "-s", str(args.sessions), "-m", str(args.messages),
+           "-l", str(args.size), "-f", SENDER, "-t", RCPT, f"127.0.0.1:{port}"]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        raise BenchError(f"smtp-source exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+    return elapsed, proc.stderr.strip()
+
+
+def count_files(path: Path) -> int:
+    try:
+        return sum(1 for name in os.listdir(path) if not name.startswith("."))
+    except FileNotFoundError:
+        return 0
+
+
+# -- (a) the appliance ------------------------------------------------------------------
+
+class Appliance:
+    def __init__(self, root: Path, processes: str | None) -> None:
+        self.root = root
+        self.data = root / "box"
+        self.smtp_port = free_port()
+        self.ini = self.data / "appliance.ini"
+        self.processes = processes
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return run([sys.executable, "-m", "appliance", *args], timeout=timeout)
+
+    def init(self) -> None:
+        self.cli("init", "--data-dir", str(self.data), "--domain", DOMAIN,
+                 "--smtp-listen", f"127.0.0.1:{self.smtp_port}",
+                 "--web-listen", f"127.0.0.1:{free_port()}",
+                 "--admin-email", f"admin@{DOMAIN}", "--admin-password", "bench-pw-123")
+        if self.processes:
+            parser = configparser.ConfigParser(interpolation=None)
+            parser.read(self.ini, encoding="utf-8")
+            if not parser.has_section("smtp"):
+                parser.add_section("smtp")
+            parser.set("smtp", "processes", self.processes)
+            with open(self.ini, "w", encoding="utf-8") as fh:
+                parser.write(fh)
+
+    def start(self, service: str, timeout: float) -> None:
+        log = open(self.root / f"{service}.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "appliance", service, "-c",
+                                 str(self.ini)], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self.procs[service] = proc
+        if service == "mta":
+            wait_port(self.smtp_port, timeout, proc)
+
+    def stop(self, timeout: float = 30) -> None:
+        for name, proc in list(self.procs.items()):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for name, proc in list(self.procs.items()):
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            self.procs.pop(name)
+
+    def accepted(self) -> int:
+        spool = self.data / "spool"
+        return sum(count_files(spool / sub) for sub in ("new", "done", "failed"))
+
+    def processed(self) -> tuple[int, int]:
+        """(items, incoming log rows) read from a read-only connection."""
+        db = self.data / "appliance.db"
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            try:
+                items = con.execute("SELECT count(*) FROM item").fetchone()[0]
+                mails = con.execute("SELECT count(*) FROM incomingmail").fetchone()[0]
+            finally:
+                con.close()
+        except sqlite3.OperationalError:
+            return 0, 0
+        return items, mails
+
+
+def bench_appliance(root: Path, args) -> dict:
+    box = Appliance(root, args.processes)
+    try:
+        box.init()
+        box.start("mta", 30)
+        if not args.worker_after_send:
+            box.start("worker", 30)
+        items_before, _ = box.processed()
+        start = time.monotonic()
+        elapsed, stderr = smtp_source(box.smtp_port, args, args.timeout)
+        if args.worker_after_send:
+            box.start("worker", 30)
+        accepted = box.accepted()
+        if accepted != args.messages:
+            raise BenchError(f"the appliance spooled {accepted} of {args.messages} "
+                             f"messages; smtp-source said: {stderr[-1000:]}")
+        backlog = count_files(box.data / "spool" / "new")
+
+        def all_tickets() -> bool:
+            return box.processed()[0] - items_before >= args.messages
+        wait_for(all_tickets, args.timeout, f"{args.messages} tickets", 0.05)
+        last_ticket = time.monotonic() - start
+        items, mails = box.processed()
+        return {"msgs_per_s": args.messages / elapsed, "seconds": elapsed,
+                "last_ticket_s": last_ticket,
+                "last_ticket_after_accept_s": last_ticket - elapsed,
+                "backlog_at_accept": backlog, "items": items - items_before,
+                "incoming_log": mails, "smtp_processes": args.processes or "default",
+                "worker": "after the send" if args.worker_after_send else "during the send"}
+    finally:
+        box.stop()
+
+
+# -- (b) a private Postfix ----------------------------------------------------------------
+
+MASTER_SKIP = {"smtp inet", "submission inet", "smtps inet", "maildrop unix", "uucp unix",
+               "ifmail unix", "bsmtp unix", "scalemail-backend unix", "mailman unix",
+               "postlog unix-dgram"}
+
+
+def master_cf(port: int) -> str:
+    """Debian's master.cf services, chroot off, smtpd on our loopback port, postlogd."""
+    lines = [f"127.0.0.1:{port} inet n - n - - smtpd"]
+    with open("/etc/postfix/master.cf", encoding="utf-8") as fh:
+        for line in fh:
+            fields = line.split()
+            if not fields or line[0] in "# \t" or len(fields) < 8:
+                continue
+            if " ".join(fields[:2]) in MASTER_SKIP:
+                continue
+            fields[4] = "n"
+            lines.append(" ".join(fields[:8]))
+    lines.append("postlog unix-dgram n - n - 1 postlogd")
+    return "\n".join(lines) + "\n"
+
+
+class Postfix:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.conf = root / "etc"
+        self.queue = root / "queue"
+        self.data = root / "data"
+        self.logs = root / "log"
+        self.mail = root / "mail"
+        self.port = free_port()
+        self.registered = False
+        self.started = False
+
+    @property
+    def maildir(self) -> Path:
+        return self.mail / "bench" / "new"
+
+    def configure(self) -> None:
+        for path in (self.conf, self.queue, self.data, self.logs, self.mail):
+            path.mkdir(parents=True, exist_ok=True)
+        shutil.chown(self.data, "postfix", "postfix")
+        shutil.chown(self.mail, 65534, 65534)
+        main = {
+            "compatibility_level": "3.6",
+            "queue_directory": str(self.queue),
+            "data_directory": str(self.data),
+            "maillog_file": str(self.logs / "postfix.log"),
+            "maillog_file_prefixes": f"/var, /dev/stdout, {self.logs}",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "myhostname": "postfix-bench.localdomain",
+            "mydestination": "",
+            "mynetworks": "127.0.0.0/8",
+            "relayhost": "",
+            "alias_maps": "",
+            "alias_database": "",
+            "smtpd_tls_security_level": "none",
+            "smtp_tls_security_level": "none",
+            "virtual_mailbox_domains": DOMAIN,
+            "virtual_mailbox_base": str(self.mail),
+            "virtual_mailbox_maps": "static:bench/",
+            "virtual_uid_maps": "static:65534",
+            "virtual_gid_maps": "static:65534",
+            "biff": "no",
+        }
+        (self.conf / "main.cf").write_text(
+            "".join(f"{k} = {v}\n" for k, v in main.items()), encoding="utf-8")
+        (self.conf / "master.cf").write_text(master_cf(self.port), encoding="utf-8")
+        self._register(True)
+
+    def _alternates(self) -> list[str]:
+        value = run([tool("postconf"), "-h", "alternate_config_directories"]).stdout
+        return [d for d in value.replace(",", " ").split() if d]
+
+    def _register(self, add: bool) -> None:
+        """List (or unlist) our config directory on the default instance, keeping others."""
+        dirs = [d for d in self._alternates() if d != str(self.conf)]
+        if add:
+            dirs.append(str(self.conf))
+        run([tool("postconf"), "-e", f"alternate_config_directories = {' '.join(dirs)}"])
+        self.registered = add
+
+    def start(self, timeout: float) -> None:
+        run([tool("postfix"), "-c", str(self.conf), "start"], timeout=timeout)
+        self.started = True
+        wait_port(self.port, timeout)
+
+    def stop(self) -> None:
+        if self.started:
+            subprocess.run([tool("postfix"), "-c", str(self.conf), "stop"],
+                           capture_output=True, timeout=60)
+            pid_file = self.queue / "pid" / "master.pid"
+
+            def gone() -> bool:
+                try:
+                    os.kill(int(pid_file.read_text().split()[0]), 0)
+                    return False
+                except (OSError, ValueError, IndexError):
+                    return True
+            try:
+                wait_for(gone, 30, "postfix to stop", 0.1)
+            except BenchError:
+                subprocess.run([tool("postfix"), "-c", str(self.conf), "abort"],
+                               capture_output=True, timeout=60)
+            self.started = False
+        if self.registered:
+            self._register(False)
+
+
+def bench_postfix(root: Path, args) -> dict:
+    root.mkdir(mode=0o755)
+    pf = Postfix(root)
+    try:
+        pf.configure()
+        pf.start(60)
+        start = time.monotonic()
+        elapsed, stderr = smtp_source(pf.port, args, args.timeout)
+        wait_for(lambda: count_files(pf.maildir) >= args.messages, args.timeout,
+                 f"{args.messages} maildir files from Postfix", 0.05)
+        delivered = time.monotonic() - start
+        return {"msgs_per_s": args.messages / elapsed, "seconds": elapsed,
+                "delivered_s": delivered, "delivered_msgs_per_s": args.messages / delivered}
+    finally:
+        pf.stop()
+
+
+# -- the run ------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--messages", type=int, default=2000)
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--size", type=int, default=4096, help="message size in bytes")
+    ap.add_argument("--processes", default=None,
+                    help="smtp.processes for the appliance (default: the ini default)")
+    ap.add_argument("--timeout", type=float, default=300,
+                    help="upper bound in seconds for each wait")
+    ap.add_argument("--worker-after-send", action="store_true",
+                    help="start the worker only once smtp-source is done (the MTA alone)")
+    ap.add_argument("--skip-postfix", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    ensure_postfix_tools()
+    tmp = Path(tempfile.mkdtemp(prefix="appliance-bench-"))
+    tmp.chmod(0o755)  # postfix daemons run as user postfix and must reach their queue
+    result: dict = {"messages": args.messages, "sessions": args.sessions, "size": args.size,
+                    "cpus": os.cpu_count(), "loadavg_before": os.getloadavg()[0]}
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        result["appliance"] = bench_appliance(tmp / "appliance", args)
+        if not args.skip_postfix:
+            result["postfix"] = bench_postfix(tmp / "postfix", args)
+            result["ratio"] = (result["appliance"]["msgs_per_s"]
+                               / result["postfix"]["msgs_per_s"])
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if args.keep:
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    a = result["appliance"]
+    print(f"{args.messages} messages of {args.size} bytes over {args.sessions} sessions, "
+          f"{result['cpus']} CPUs (load average {result['loadavg_before']:.2f} before), "
+          f"smtp.processes={a['smtp_processes']}, worker running {a['worker']}")
+    print(f"appliance: {a['msgs_per_s']:8.1f} msgs/s accepted ({a['seconds']:.2f} s), "
+          f"last ticket after {a['last_ticket_s']:.2f} s "
+          f"({a['last_ticket_after_accept_s']:.2f} s after the last 250; "
+          f"{a['backlog_at_accept']} waiting in the spool then)")
+    if "postfix" in result:
+        p = result["postfix"]
+        print(f"postfix:   {p['msgs_per_s']:8.1f} msgs/s accepted ({p['seconds']:.2f} s), "
+              f"all in maildir after {p['delivered_s']:.2f} s "
+              f"({p['delivered_msgs_per_s']:.1f} msgs/s)")
+        print(f"ratio appliance/postfix (accepted msgs/s): {result['ratio']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
