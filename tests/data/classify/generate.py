@@ -146,7 +146,8 @@ def family_bodies(lang: str) -> dict[str, tuple[str, str]]:
     gh = (f"<div dir=\"ltr\">Please take this one.<br><br><div class=\"gmail_quote\">"
           f"<div dir=\"ltr\" class=\"gmail_attr\">---------- {gmail} ---------<br>{fr}{sp}: "
           f"<strong class=\"gmail_sendername\" dir=\"auto\">{name}</strong> "
-          f"<span dir=\"auto\">&lt;<a href=\"mailto:{addr(lang)}\">{addr(lang)}</a>&gt;</span><br>{dt}{sp}: {DATE}<br>{su}{sp}:"
+          f"<span dir=\"auto\">&lt;<a href=\"mailto:{addr(lang)}\">{addr(lang)}</a>&gt;</span>"
+          f"<br>{dt}{sp}: {DATE}<br>{su}{sp}:"
           f" {subj}<br>{to}{sp}: {AGENT[0]} &lt;<a href=\"mailto:{AGENT[1]}\">{AGENT[1]}</a>"
           f"&gt;<br></div><br><br><div dir=\"ltr\">{text}</div></div></div>\n")
     out["gmail"] = (f"Fwd: {subj}", alternative(g, gh))
