@@ -30,6 +30,11 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "dkim.selector": ("appliance", "DKIM selector: the key is published at SELECTOR._domainkey."),
     "dkim.key": ("{data_dir}/dkim/{selector}.private", "DKIM private key (PEM, mode 0600)."),
     "worker.poll_seconds": ("0.1", "How often the worker looks for new spool entries."),
+    "dns.nameservers": ("", "Comma-separated resolver addresses; empty: the system's."),
+    "dns.port": ("53", "Port of those resolvers."),
+    "dns.timeout": ("2", "Seconds one DNS query may take."),
+    "dns.table": ("", "A JSON file answering every DNS lookup instead of resolvers "
+                      "(tests, air-gapped demos)."),
 }
 
 

@@ -74,7 +74,15 @@ class Box:
                   "--web-listen", f"127.0.0.1:{self.web_port}",
                   "--admin-email", f"admin@{DOMAIN}", "--admin-password", "admin-pw-123",
                   *extra)
+        # Nothing reaches the internet: every lookup is answered from this table.
+        self.dns_table = self.root / "dns.json"
+        self.dns_table.write_text("{}")
+        self.set_ini("dns", "table", str(self.dns_table))
         return self
+
+    def set_dns(self, records: dict) -> None:
+        import json
+        self.dns_table.write_text(json.dumps(records))
 
     def set_ini(self, section: str, key: str, value: str) -> None:
         """Change a bootstrap key in the box's ini (before starting a service)."""

@@ -12,6 +12,9 @@ def register(sub) -> None:
     add_json(p)
     p.add_argument("--search", help="match subject, sender, Message-ID or item number")
     p.add_argument("--limit", type=int, default=200)
+    p.add_argument("id", nargs="?", type=int, help="one entry, with its details")
+    p.add_argument("--raw", action="store_true",
+                   help="with ID: print the stored message (Authentication-Results first)")
     p.set_defaults(func=cmd_incoming)
     p = mail.add_parser("retry", help="process failed incoming entries again")
     add_config(p)
@@ -20,8 +23,24 @@ def register(sub) -> None:
 
 
 def cmd_incoming(args) -> int:
-    from appliance.helpdesk.views import incoming_json, search_incoming
-    open_db(args)
+    import sys
+
+    from appliance.helpdesk.models import IncomingMail
+    from appliance.helpdesk.views import incoming_json, search_incoming, stored_message
+    cfg = open_db(args)
+    if args.id is not None:
+        row = IncomingMail.get_or_none(IncomingMail.id == args.id)
+        if row is None:
+            raise CommandError(f"no incoming log entry {args.id}")
+        if args.raw:
+            raw = stored_message(row, cfg.spool_dir)
+            if raw is None:
+                raise CommandError(f"the message of entry {args.id} is no longer stored "
+                                   f"(kept for retention.hours after processing)")
+            sys.stdout.buffer.write(raw)
+            return 0
+        emit(incoming_json(row), True)
+        return 0
     docs = [incoming_json(r) for r in search_incoming(args.search, args.limit)]
     lines = [f"{d['id']:<6} {d['received_at']} {d['action']:<8} "
              f"{'#' + str(d['item_id']) if d['item_id'] else '-':<6} "

@@ -19,6 +19,7 @@ from appliance.helpdesk import classify, people, threading
 from appliance.helpdesk.mailparse import Parsed, parse_message
 from appliance.helpdesk.models import (Attachment, Blocked, IncomingMail, Item, ItemType,
                                        Message, MessageIdClaim, Person, User, db)
+from appliance.mta.auth import AuthResults
 from appliance.mta.spool import Entry
 from appliance.settings import default as setting_default
 
@@ -38,7 +39,7 @@ class IntakeContext:
     attachments_dir: Path
     types: dict[str, ItemType]          # capture address -> item type
     classify: classify.Context
-    authenticate: Callable[[Entry], dict | None] | None = None
+    authenticate: Callable[[Entry], "AuthResults"] | None = None
 
 
 def setting(key: str, domain: str) -> str:
@@ -157,8 +158,12 @@ def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
                             rcpt_tos=tuple(entry.envelope.rcpt_tos), peer=entry.envelope.peer,
                             helo=entry.envelope.helo)
     decision = classify.classify(entry.raw, env, ctx.classify)
-    auth = ctx.authenticate(entry) if ctx.authenticate else None
-    dmarc_failed = bool(auth and auth.get("dmarc") == "fail")
+    results = ctx.authenticate(entry) if ctx.authenticate else None
+    dmarc_failed = bool(results and results.dmarc_failed)
+    auth = None
+    if results is not None:
+        auth = results.to_json(details=True)
+        auth["header"] = results.header_line().decode("ascii", "replace")
     with db.atomic():
         row = IncomingMail.get_or_none(IncomingMail.spool_id == entry.id)
         if row is not None and row.action != "failed":

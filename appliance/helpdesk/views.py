@@ -55,3 +55,13 @@ def search_incoming(query: str | None = None, limit: int = 200, offset: int = 0)
                           | (IncomingMail.item == (int(query.lstrip("#"))
                                                    if query.lstrip("#").isdigit() else -1)))
     return rows.limit(limit).offset(offset)
+
+
+def stored_message(row: IncomingMail, spool_dir) -> bytes | None:
+    """The message as received, with the Authentication-Results header the box added."""
+    from appliance.mta.spool import Spool
+    entry = Spool(spool_dir).find(row.spool_id)
+    if entry is None:
+        return None
+    header = (row.auth or {}).get("header")
+    return (header.encode() if header else b"") + entry.raw

@@ -11,12 +11,13 @@ import signal
 import time
 import traceback
 
-from appliance import captures, clock
+from appliance import captures, clock, resolving
 from appliance.config import Config
 from appliance.helpdesk import intake
 from appliance.helpdesk.database import open_database
 from appliance.helpdesk.models import IncomingMail, ItemType
-from appliance.mta.spool import Spool
+from appliance.mta.auth import AuthResults, authenticate
+from appliance.mta.spool import Entry, Spool
 
 log = logging.getLogger("appliance.worker")
 
@@ -32,6 +33,7 @@ class Worker:
         self.spool = Spool(cfg.spool_dir).ensure()
         self.stopping = False
         self.last_housekeeping = 0.0
+        self.authenticate = authenticator(cfg)
 
     def process_one(self, entry_id: str, ctx: intake.IntakeContext) -> str:
         """Process one entry; returns the action logged for it."""
@@ -59,6 +61,7 @@ class Worker:
         ids = self.spool.pending(limit)
         if ids:
             ctx = intake.load_context(self.cfg.domain, self.cfg.attachments_dir)
+            ctx.authenticate = self.authenticate
             for entry_id in ids:
                 if self.stopping:
                     break
@@ -95,6 +98,18 @@ class Worker:
 
     def _stop(self, signum, frame) -> None:
         self.stopping = True
+
+
+def authenticator(cfg: Config):
+    """Sender authentication for intake, through the configured resolver."""
+    resolver = resolving.configure(cfg)
+    hostname = cfg.get("smtp.hostname")
+
+    def check(entry: Entry) -> AuthResults:
+        return authenticate(entry.raw, peer_ip=entry.envelope.peer, helo=entry.envelope.helo,
+                            mail_from=entry.envelope.mail_from, resolver=resolver,
+                            authserv_id=hostname)
+    return check
 
 
 def run(cfg: Config) -> int:
