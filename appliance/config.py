@@ -28,7 +28,11 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "smtp.tls_key": ("{data_dir}/tls/key.pem", "Private key of that certificate."),
     "web.listen": ("127.0.0.1:8080", "Address and port of the admin panel."),
     "dkim.selector": ("appliance", "DKIM selector: the key is published at SELECTOR._domainkey."),
-    "dkim.key": ("{data_dir}/dkim/{selector}.private", "DKIM private key (PEM, mode 0600)."),
+    "dkim.key": ("{data_dir}/dkim/{selector}.private", "DKIM RSA private key (PEM, mode 0600)."),
+    "dkim.ed25519_selector": ("{selector}-ed25519", "Selector of the optional ed25519 key."),
+    "dkim.ed25519_key": ("{data_dir}/dkim/{selector}-ed25519.private",
+                         "DKIM ed25519 private key (base64 seed, mode 0600); used when the "
+                         "setting dkim.ed25519 is true."),
     "worker.poll_seconds": ("0.1", "How often the worker looks for new spool entries."),
     "dns.nameservers": ("", "Comma-separated resolver addresses; empty: the system's."),
     "dns.port": ("53", "Port of those resolvers."),
@@ -112,7 +116,8 @@ def load(path: str | Path | None = None) -> Config:
     values = {k: raw.get(k, d) for k, (d, _) in BOOTSTRAP.items()}
     if not values["appliance.data_dir"] or not values["appliance.domain"]:
         raise ConfigError(f"{file}: [appliance] data_dir and domain are required")
-    values["dkim.key"] = values["dkim.key"].replace("{selector}", values["dkim.selector"])
+    for key in ("dkim.key", "dkim.ed25519_selector", "dkim.ed25519_key"):
+        values[key] = values[key].replace("{selector}", values["dkim.selector"])
     values = {k: v.replace("{data_dir}", values["appliance.data_dir"]) for k, v in values.items()}
     if not values["smtp.hostname"]:
         values["smtp.hostname"] = values["appliance.domain"]
@@ -128,3 +133,25 @@ def write(path: Path, values: dict[str, str]) -> None:
             sections.setdefault(section, []).append(f"# {help_text}\n{name} = {values[key]}")
     text = "".join(f"[{s}]\n" + "\n".join(lines) + "\n\n" for s, lines in sections.items())
     path.write_text(text, encoding="utf-8")
+
+
+_EXAMPLE_VALUES = {"appliance.data_dir": "/var/lib/appliance",
+                   "appliance.domain": "help.example.com"}
+
+
+def example_text() -> str:
+    """The text of config/appliance.ini.example: every key, its help and its default."""
+    lines = ["# appliance.ini: the bootstrap configuration (what a service needs before it can",
+             "# open the database).  `appliance init` writes one; every key is optional except",
+             "# data_dir and domain, and shows its default.  {data_dir} and {selector} stand",
+             "# for appliance.data_dir and dkim.selector.  Everything an admin changes at run",
+             "# time lives in the database: `appliance settings`.  Generated from",
+             "# appliance/config.py (BOOTSTRAP).", ""]
+    section = None
+    for key, (default, help_text) in BOOTSTRAP.items():
+        sec, name = key.split(".", 1)
+        if sec != section:
+            lines.append(f"[{sec}]")
+            section = sec
+        lines += [f"# {help_text}", f"{name} = {_EXAMPLE_VALUES.get(key, default)}".rstrip(), ""]
+    return "\n".join(lines)

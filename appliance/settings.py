@@ -67,6 +67,29 @@ def _address_list(value: str) -> str:
     return ",".join(_email(v) for v in items)
 
 
+def _line(value: str) -> str:
+    value = value.strip()
+    if not value or "\n" in value or len(value) > 200:
+        raise SettingError("must be one line of 1 to 200 characters")
+    return value
+
+
+def _display_name(value: str) -> str:
+    value = _line(value)
+    try:
+        value.format(agent="a", company="c")
+    except (KeyError, IndexError, ValueError):
+        raise SettingError("may use only {agent} and {company} as placeholders") from None
+    return value
+
+
+def _color(value: str) -> str:
+    import re
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value.strip()):
+        raise SettingError("must be a colour like #2563eb")
+    return value.strip().lower()
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -99,6 +122,18 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "a requester."),
     Setting("retention.hours", "72", _positive_int,
             "How long finished mail-log entries are kept."),
+    Setting("appearance.company_name", "Support", _line,
+            "Your organisation's name, as customers know it."),
+    Setting("appearance.display_name", "{agent} at {company}", _display_name,
+            "The From name of mail about an item: {agent} is the author's name, "
+            "{company} the company name; mail without an author uses the company name."),
+    Setting("appearance.header", "", _any, "Text shown above every email (plain text)."),
+    Setting("appearance.signature", "The {company} team", _any,
+            "Text shown below every email; {company} is replaced."),
+    Setting("appearance.brand_color", "#2563eb", _color,
+            "Accent colour of HTML emails, as #rrggbb."),
+    Setting("dkim.ed25519", "false", _bool,
+            "Also sign with an ed25519 key (RFC 8463) besides RSA."),
 ]}
 
 

@@ -19,6 +19,10 @@ def test_every_bootstrap_key_is_in_the_example_ini():
     parser.read(ROOT / "config" / "appliance.ini.example")
     keys = {f"{s}.{k}" for s in parser.sections() for k in parser[s]}
     assert keys == set(BOOTSTRAP)
+    from appliance.config import example_text
+    assert (ROOT / "config" / "appliance.ini.example").read_text() == example_text(), \
+        "regenerate: python3 -c 'from appliance.config import example_text; " \
+        "print(example_text(), end=\"\")' > config/appliance.ini.example"
 
 
 def test_readme_has_the_two_commands():
