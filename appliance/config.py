@@ -34,6 +34,11 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
                          "DKIM ed25519 private key (base64 seed, mode 0600); used when the "
                          "setting dkim.ed25519 is true."),
     "worker.poll_seconds": ("0.1", "How often the worker looks for new spool entries."),
+    "delivery.mx_port": ("25", "Port of recipients' mail servers in direct mode (change only "
+                               "for test labs)."),
+    "delivery.ca_file": ("", "Extra CA certificates (PEM) trusted when verifying your own "
+                             "SMTP server; empty: the system's."),
+    "delivery.timeout": ("30", "Seconds to wait for a remote SMTP server's reply."),
     "dns.nameservers": ("", "Comma-separated resolver addresses; empty: the system's."),
     "dns.port": ("53", "Port of those resolvers."),
     "dns.timeout": ("2", "Seconds one DNS query may take."),

@@ -15,8 +15,13 @@ def _v1_initial(database: Database) -> None:
         models.ItemType.get_or_create(name=name, defaults={"capture_local": local})
 
 
+def _v2_outbound(database: Database) -> None:
+    database.create_tables(models.OUTBOUND_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
+    (2, "outgoing mail queue and log", _v2_outbound),
 ]
 
 CURRENT = MIGRATIONS[-1][0]

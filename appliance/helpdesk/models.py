@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField, ForeignKeyField,
+from peewee import (BlobField, BooleanField, CharField, DatabaseProxy, DateTimeField, ForeignKeyField,
                     IntegerField, Model, TextField)
 
 from appliance import clock
@@ -156,5 +156,39 @@ class Blocked(BaseModel):
     created_at = UTCDateTimeField(default=clock.now)
 
 
+class OutgoingMail(BaseModel):
+    """One message the box sends, as sent (signed), with its delivery state.  A row is the
+    durable queue entry: committed means it will be delivered or reported failed."""
+    created_at = UTCDateTimeField(default=clock.now)
+    kind = CharField(default="reply")  # reply | relay | auto_reply | automated | system | test
+    item = ForeignKeyField(Item, null=True, backref="outgoing", on_delete="SET NULL")
+    conversation_message = ForeignKeyField(Message, null=True, on_delete="SET NULL")
+    subject = TextField(default="")
+    message_id = CharField(unique=True)
+    mail_from = CharField()           # envelope sender
+    raw = BlobField()
+    status = CharField(default="queued", index=True)
+    attempts = IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(null=True, index=True)
+    finished_at = UTCDateTimeField(null=True)
+
+
+class OutgoingRecipient(BaseModel):
+    mail = ForeignKeyField(OutgoingMail, backref="recipients", on_delete="CASCADE")
+    email = CharField(index=True)
+    status = CharField(default="queued")  # queued | deferred | delivered | bounced | failed
+    remote = CharField(null=True)         # the server that answered last
+    reply = TextField(null=True)          # its reply line
+    updated_at = UTCDateTimeField(default=clock.now)
+
+
+class OutgoingEvent(BaseModel):
+    mail = ForeignKeyField(OutgoingMail, backref="events", on_delete="CASCADE")
+    at = UTCDateTimeField(default=clock.now)
+    event = CharField()   # queued | signed | attempt | delivered | deferred | bounced | failed
+    detail = TextField(default="")
+
+
 ALL_MODELS = [Setting, Person, User, ItemType, Item, IncomingMail, Message, Follower,
               Attachment, Seen, MessageIdClaim, Blocked]
+OUTBOUND_MODELS = [OutgoingMail, OutgoingRecipient, OutgoingEvent]

@@ -1,0 +1,103 @@
+"""Sending mail about items: render with the admin's appearance, compose, sign (last),
+queue.  The one path every email of the appliance takes into the outgoing queue."""
+from __future__ import annotations
+
+from appliance import mailids
+from appliance.config import Config
+from appliance.helpdesk import people
+from appliance.helpdesk.intake import setting
+from appliance.helpdesk.models import Item, Message, OutgoingMail, Person, User
+from appliance.helpdesk.rendering import Appearance, default_source, render_email
+from appliance.mta import outbox
+from appliance.mta.compose import Outgoing, compose
+from appliance.mta.dkim import Signer
+
+
+class Mailer:
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.domain = cfg.domain
+        self._signers: dict[tuple[str, bool], Signer] = {}
+
+    def setting(self, key: str) -> str:
+        return setting(key, self.domain)
+
+    def appearance(self) -> Appearance:
+        return Appearance.load(self.setting)
+
+    def signer(self, from_address: str) -> Signer:
+        ed25519 = self.setting("dkim.ed25519") == "true"
+        key = (from_address.rsplit("@", 1)[-1].lower(), ed25519)
+        if key not in self._signers:
+            self._signers[key] = Signer.from_config(self.cfg, from_address, ed25519)
+        return self._signers[key]
+
+    def thread_ids(self, item: Item) -> list[str]:
+        """Message-IDs of the item's conversation, oldest first, for References."""
+        incoming = [m.message_id for m in item.messages.order_by(Message.id)
+                    if m.message_id]
+        sent = [o.message_id for o in item.outgoing.order_by(OutgoingMail.id)]
+        return (incoming + sent)[-20:]
+
+    def send(self, *, to: Person, subject_source: str, body_source: str, context: dict,
+             kind: str, item: Item | None = None, author: Person | None = None,
+             conversation_message: Message | None = None,
+             auto_submitted: str | None = None) -> OutgoingMail:
+        """Render, compose, sign and queue one email to one person (in the caller's
+        transaction)."""
+        appearance = self.appearance()
+        rendered = render_email(subject_source, body_source, context, appearance)
+        from_address = self.setting("outbound.from_address")
+        message_id = mailids.make_message_id(self.domain, item.id if item else None)
+        refs = self.thread_ids(item) if item else []
+        out = Outgoing(
+            from_address=from_address, from_name=appearance.from_name(
+                author.name or author.email if author else None),
+            to=[(to.name, to.email)], subject=rendered.subject, text=rendered.text,
+            html=rendered.html, message_id=message_id, domain=self.domain,
+            reply_to=f"{item.type.capture_local}@{self.domain}" if item else None,
+            in_reply_to=refs[-1] if refs else None, references=refs,
+            auto_submitted=auto_submitted)
+        signer = self.signer(from_address)
+        signed = signer.sign(compose(out))
+        return outbox.enqueue(signed, mail_from=from_address, recipients=[to.email],
+                              subject=rendered.subject, message_id=message_id, kind=kind,
+                              item=item, conversation_message=conversation_message,
+                              signed_detail=describe(signer))
+
+
+def describe(signer: Signer) -> str:
+    """What the "signed" event of the outgoing log says."""
+    text = f"DKIM rsa-sha256 d={signer.domain} s={signer.selector}"
+    if signer.ed25519_key:
+        text += f"; ed25519-sha256 s={signer.ed25519_selector}"
+    return text
+
+
+def is_user(person: Person) -> bool:
+    return User.select().where(User.person == person, User.active == True).exists()  # noqa
+
+
+def recipients_of(message: Message) -> list[Person]:
+    """Followers who get a posted message: never its author; an internal message only
+    reaches agents and admins."""
+    found = []
+    for person in people.followers(message.item):
+        if message.author_id is not None and person.id == message.author_id:
+            continue
+        if message.internal and not is_user(person):
+            continue
+        found.append(person)
+    return found
+
+
+def mail_posted_message(mailer: Mailer, message: Message) -> list[OutgoingMail]:
+    """Mail a message posted on an item to its followers (issue 5 adds the unseen delay)."""
+    item = message.item
+    context = {"item": item, "message": message, "requester": item.requester,
+               "author": message.author}
+    return [mailer.send(to=person, subject_source=default_source("reply", "subject"),
+                        body_source=default_source("reply", "body"), context=context,
+                        kind="reply", item=item, author=message.author,
+                        conversation_message=message)
+            for person in recipients_of(message)]

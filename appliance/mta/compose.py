@@ -1,0 +1,64 @@
+"""Composition: one outgoing email as MIME bytes (before DKIM signing, which comes last).
+
+multipart/alternative with text and HTML, RFC 2047 headers for any language, the box's
+own Message-ID, threading headers, RFC 3834 ``Auto-Submitted`` on automated mail and the
+appliance's loop marker so the box recognises its own mail coming back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from appliance import clock
+from appliance.mailids import LOOP_HEADER, loop_marker
+
+
+@dataclass
+class Outgoing:
+    from_address: str
+    to: list[tuple[str | None, str]]        # (name, email)
+    subject: str
+    text: str
+    message_id: str
+    domain: str                              # the box's domain, for the loop marker
+    from_name: str | None = None
+    html: str | None = None
+    reply_to: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    auto_submitted: str | None = None        # auto-replied | auto-generated | None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+def _address(name: str | None, email: str) -> Address:
+    local, _, domain = email.rpartition("@")
+    return Address(display_name=name or "", username=local, domain=domain)
+
+
+def compose(out: Outgoing) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = _address(out.from_name, out.from_address)
+    msg["To"] = [_address(name, email) for name, email in out.to]
+    if out.reply_to:
+        msg["Reply-To"] = _address(out.from_name, out.reply_to)
+    msg["Subject"] = out.subject
+    msg["Date"] = format_datetime(clock.now())
+    msg["Message-ID"] = out.message_id
+    if out.in_reply_to:
+        msg["In-Reply-To"] = out.in_reply_to
+    if out.references:
+        msg["References"] = " ".join(out.references[-20:])
+    if out.auto_submitted:
+        msg["Auto-Submitted"] = out.auto_submitted
+        # Ask Exchange and friends not to answer automated mail with out-of-office replies.
+        msg["X-Auto-Response-Suppress"] = "All"
+    msg[LOOP_HEADER] = loop_marker(out.domain)
+    for name, value in out.extra_headers.items():
+        msg[name] = value
+    msg.set_content(out.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if out.html:
+        msg.add_alternative(out.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg.as_bytes()

@@ -1,0 +1,46 @@
+"""The outgoing queue: signed messages stored in the database with their recipients and
+events.  Enqueueing happens inside the caller's transaction, so a posted message and the
+mail that carries it commit together, and nothing committed is lost on a crash."""
+from __future__ import annotations
+
+from appliance import clock
+from appliance.helpdesk.models import (Item, Message, OutgoingEvent, OutgoingMail,
+                                       OutgoingRecipient)
+
+UNFINISHED = ("queued", "deferred")
+FINISHED = ("delivered", "bounced", "failed")
+
+
+def event(mail: OutgoingMail, name: str, detail: str = "") -> None:
+    OutgoingEvent.create(mail=mail, at=clock.now(), event=name, detail=detail[:2000])
+
+
+def enqueue(signed: bytes, *, mail_from: str, recipients: list[str], subject: str,
+            message_id: str, kind: str, item: Item | None = None,
+            conversation_message: Message | None = None,
+            signed_detail: str = "") -> OutgoingMail:
+    """Queue ``signed`` (final bytes, DKIM signature included) for ``recipients``."""
+    now = clock.now()
+    mail = OutgoingMail.create(created_at=now, kind=kind, item=item,
+                               conversation_message=conversation_message, subject=subject,
+                               message_id=message_id, mail_from=mail_from, raw=signed,
+                               status="queued", next_attempt_at=now)
+    for email in recipients:
+        OutgoingRecipient.create(mail=mail, email=email, status="queued", updated_at=now)
+    event(mail, "queued", f"{kind} to {', '.join(recipients)}")
+    if signed_detail:
+        event(mail, "signed", signed_detail)
+    return mail
+
+
+def overall_status(statuses: list[str]) -> str:
+    """One status for a message from its recipients' statuses."""
+    if any(s == "queued" for s in statuses) and not any(s == "deferred" for s in statuses):
+        return "queued"
+    if any(s in UNFINISHED for s in statuses):
+        return "deferred"
+    if statuses and all(s == "delivered" for s in statuses):
+        return "delivered"
+    if any(s == "bounced" for s in statuses):
+        return "bounced"
+    return "failed"
