@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from peewee import (BlobField, BooleanField, CharField, DatabaseProxy, DateTimeField, ForeignKeyField,
-                    IntegerField, Model, TextField)
+from peewee import (BlobField, BooleanField, CharField, DatabaseProxy, DateTimeField,
+                    ForeignKeyField, IntegerField, Model, TextField)
 
 from appliance import clock
 

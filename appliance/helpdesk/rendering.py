@@ -21,8 +21,9 @@ TEMPLATE_DIR = Path(__file__).with_name("mailtemplates")
 def paragraphs(text: str) -> Markup:
     """Plain text as HTML paragraphs, every character escaped."""
     blocks = [b for b in str(text).replace("\r\n", "\n").split("\n\n") if b.strip()]
+    br = Markup("<br>")
     return Markup("".join(
-        f'<p style="margin:0 0 12px 0">{Markup("<br>").join(escape(line) for line in b.split(chr(10)))}</p>'
+        f'<p style="margin:0 0 12px 0">{br.join(escape(line) for line in b.split(chr(10)))}</p>'
         for b in blocks))
 
 
