@@ -87,3 +87,24 @@ def test_body_text_is_never_a_problem(body: str) -> None:
     raw = ("From: a@b.example\r\nTo: tickets@help.example.com\r\nSubject: Fwd: x\r\n"
            "Content-Type: text/html; charset=utf-8\r\n\r\n" + body).encode("utf-8", "surrogatepass")
     check_shape(classify(raw, ENV, CTX))
+
+
+PATHOLOGICAL = [
+    b"From: a@b.example\r\nSubject: Fwd: x\r\n\r\n---------- Forwarded message ---------\r\n"
+    b"From: " + b"x" * 500_000 + b"\r\n",
+    b"".join(b"Content-Type: message/rfc822\r\n\r\n" for _ in range(3000))
+    + b"From: a@b.example\r\n\r\nx",
+    b"From: a@b.example\r\nSubject: Fwd: x\r\n\r\n" + b"From: a\r\nTo: b\r\n" * 100_000,
+    b"From: a@b.example\r\nContent-Type: text/html\r\n\r\n" + b"<div>" * 100_000,
+    b"Received: " + b"for a" * 100_000 + b"\r\nFrom: a@b.example\r\n\r\nx",
+    b"From: a@b.example\r\n\r\n" + (b"On 1 " + b"x " * 140 + b"\r\n") * 10_000,
+]
+
+
+def test_pathological_mail_is_quick() -> None:
+    """Deep nesting, endless lines and huge headers: decided, and in well under a second."""
+    import time
+    for raw in PATHOLOGICAL:
+        start = time.monotonic()
+        check_shape(classify(raw, ENV, CTX))
+        assert time.monotonic() - start < 3, raw[:60]

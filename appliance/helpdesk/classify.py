@@ -75,8 +75,12 @@ class Decision:
 
 
 def parse(raw: bytes):
-    """Parse bytes leniently: broken input gives defects, never an exception."""
-    return BytesParser(policy=policy.compat32).parsebytes(raw)
+    """Parse bytes leniently: broken input gives defects, never an exception.  Messages nested
+    deeper than the parser's recursion allows are read for their headers only."""
+    try:
+        return BytesParser(policy=policy.compat32).parsebytes(raw)
+    except RecursionError:
+        return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
 
 
 def context_from_args(rcpts: list[str], agents: list[str], agent_forwarding: bool,

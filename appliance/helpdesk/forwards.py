@@ -19,7 +19,8 @@ _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.U)
 _MAILTO = re.compile(r"\[mailto:[^\]]*\]|<mailto:[^>]*>|\bmailto:", re.I)
 _QUOTE = re.compile(r"^(\s*>)+\s?")
 _FRAME = " \t-–—_=*>~:："
-MAX_LINES = 4000
+MAX_LINES = 4000   # forwarded blocks sit near the top; huge bodies are not searched further
+MAX_VALUE = 1000   # longest header value looked at (address search is quadratic in length)
 
 
 @dataclass
@@ -61,7 +62,7 @@ def subject_prefixes(subject: str) -> list[tuple[str, str]]:
 def sender_of(value: str) -> Person | None:
     """A person from a forwarded From line: ``Name <a@b>``, ``"Doe, Jo" <a@b>``, ``a@b``,
     ``Name [mailto:a@b]`` or ``a@b<mailto:a@b>`` (as Outlook's plain text writes it)."""
-    value = decode_words(value).strip()
+    value = decode_words(value[:MAX_VALUE]).strip()
     match = _ADDRESS.search(value)
     if not match:
         return None
@@ -153,7 +154,7 @@ def _attribution(line: str, following: str) -> bool:
 
 def find_block(text: str) -> Block | None:
     """The first forwarded or quoted-reply block in a body, or None."""
-    lines = [_clean(line) for line in text.splitlines()[:MAX_LINES]]
+    lines = [_clean(line[:MAX_VALUE]) for line in text.splitlines()[:MAX_LINES]]
     for i, line in enumerate(lines):
         if not line:
             continue
