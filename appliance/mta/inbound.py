@@ -35,6 +35,11 @@ _STOCK = {
     "552 Error: message size exceeds fixed maximum message size": TOO_BIG,
 }
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*?)\r?$", re.I | re.M)
+# The common MAIL/RCPT argument: <dot-atom@host.name> then parameters.  aiosmtpd hands
+# every argument to the email header parser (and defines a class per call); for this
+# shape that parser's answer is the text between the brackets, so it is taken directly.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_PATH = re.compile(rf"<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>")
 
 
 def has_bare_newline(data: bytes) -> bool:
@@ -59,6 +64,16 @@ class ApplianceSMTP(SMTP):
             if status.startswith(stock):
                 status = ours.format(limit=self.data_size_limit)
         await super().push(status)
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        match = _PLAIN_PATH.match(arg) if arg else None
+        rest = arg[match.end():].lstrip(" \t") if match else ""
+        if match is None or rest.startswith("("):  # comments: leave them to the parser
+            return super()._getaddr(arg)
+        address = match.group(1)
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, rest
 
     async def smtp_RCPT(self, arg: str) -> None:
         if arg and self.envelope is not None and self.envelope.mail_from is not None:

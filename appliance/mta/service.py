@@ -33,6 +33,20 @@ def _run_loop(cfg: Config, sock) -> None:
     asyncio.run(main())
 
 
+def _child(cfg: Config, sock) -> None:
+    """A forked server process: it never returns into the parent's code (which would
+    signal the siblings forked before it) and leaves with os._exit."""
+    code = 0
+    try:
+        _run_loop(cfg, sock)
+    except BaseException:
+        log.exception("mta process %d failed", os.getpid())
+        code = 1
+    finally:
+        logging.shutdown()
+        os._exit(code)
+
+
 def run(cfg: Config) -> int:
     host, port = cfg.listen("smtp.listen")
     Spool(cfg.spool_dir).ensure().clean_tmp()
@@ -44,8 +58,7 @@ def run(cfg: Config) -> int:
     for _ in range(count - 1):
         pid = os.fork()
         if pid == 0:
-            _run_loop(cfg, sock)
-            os._exit(0)
+            _child(cfg, sock)
         children.append(pid)
     try:
         _run_loop(cfg, sock)

@@ -105,6 +105,8 @@ class Spool:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self._new_sync = DirSync(self.root / NEW)
+        self._tmp_dir = f"{self.root / TMP}{os.sep}"   # plain strings: write() is hot
+        self._new_dir = f"{self.root / NEW}{os.sep}"
 
     def ensure(self) -> "Spool":
         for sub in (TMP, NEW, DONE, FAILED):
@@ -118,7 +120,7 @@ class Spool:
             envelope.received_at = clock.iso(clock.now())
         entry_id = new_id()
         head = json.dumps(envelope.to_json(), ensure_ascii=True).encode() + b"\n"
-        tmp = self.root / TMP / entry_id
+        tmp = self._tmp_dir + entry_id
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
         try:
             view = memoryview(head + raw) if len(raw) < 1 << 20 else None
@@ -133,10 +135,13 @@ class Spool:
             os.fsync(fd)
         except BaseException:
             os.close(fd)
-            tmp.unlink(missing_ok=True)
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
             raise
         os.close(fd)
-        os.rename(tmp, self.root / NEW / entry_id)
+        os.rename(tmp, self._new_dir + entry_id)
         self._new_sync.sync()
         return entry_id
 
