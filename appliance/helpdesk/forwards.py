@@ -73,7 +73,7 @@ def sender_of(value: str) -> Person | None:
     name, addr = parseaddr(clean)
     if normalize(addr).lower() != email.lower():
         name = re.sub(r"[<>\[\]()\"'“”]", " ", _ADDRESS.sub(" ", clean))
-    name = " ".join(name.split()).strip(" ,;:\"'")
+    name = " ".join(name.split()).strip(" ,;:\"'*")  # *Name* is bold in plain text
     if "@" in name:
         name = ""
     return Person(email, name or None)

@@ -175,6 +175,19 @@ def special_forwards() -> list[tuple[str, str, dict]]:
         ("fwd-prefix-only.eml", msg(head.format(s="Fwd: Broken key", n=8), plain("See below\n")),
          label("fwd-prefix-only.eml", {"kind": m, "requester": AGENT[1]},
                "a forward prefix without a block")),
+        ("fwd-original-blocked.eml", msg(head.format(s="Fwd: Offer", n=10), plain(
+            "---------- Forwarded message ---------\nFrom: *Spammer* <deals@spam.example>\n"
+            "Subject: Offer\n\nBuy now.\n")),
+         label("fwd-original-blocked.eml", {"kind": m, "requester": AGENT[1],
+                                            "original_sender": "deals@spam.example",
+                                            "original_name": "Spammer"},
+               "agent forwarding, but the original sender is blocklisted: the agent",
+               context={"blocklist": ["*@spam.example"]})),
+        ("fwd-own-notification.eml", msg(head.format(s="Fwd: [#4] Printer", n=11), plain(
+            "Begin forwarded message:\n\nFrom: Help Desk <support@help.example.com>\n"
+            "Subject: [#4] Printer\n\nA new reply.\n")),
+         label("fwd-own-notification.eml", {"kind": m, "requester": AGENT[1]},
+               "the original sender is the box itself: the agent")),
         ("fwd-html-outlook-mailto.eml", msg(head.format(s="WG: Schlüssel", n=9), html_only(
             "<p><b>Von:</b> Tom Baker &lt;<a href=\"mailto:tom.baker@client.example\">tom.baker"
             "@client.example</a>&gt;<br><b>Gesendet:</b> Dienstag, 17. November 2026 16:00<br>"
