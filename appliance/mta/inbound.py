@@ -34,6 +34,7 @@ _STOCK = {
     "552 Error: Too much mail data": TOO_BIG,
     "552 Error: message size exceeds fixed maximum message size": TOO_BIG,
 }
+STOP_GRACE = 10.0  # seconds open sessions get to finish after SIGTERM
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*?)\r?$", re.I | re.M)
 # The common MAIL/RCPT argument: <dot-atom@host.name> then parameters.  aiosmtpd hands
 # every argument to the email header parser (and defines a class per call); for this
@@ -58,6 +59,17 @@ class ApplianceSMTP(SMTP):
     parser would quietly drop a source route) and RFC 3463 codes on its stock replies."""
 
     size_limit_text = ""
+    open_sessions: set | None = None  # set by serve(): the connections it must drain
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        if self.open_sessions is not None:
+            self.open_sessions.add(self)
+
+    def connection_lost(self, exc) -> None:
+        if self.open_sessions is not None:
+            self.open_sessions.discard(self)
+        super().connection_lost(exc)
 
     async def push(self, status: str) -> None:
         for stock, ours in _STOCK.items():
@@ -161,15 +173,24 @@ async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event) -> None:
     limit = cfg.getint("smtp.max_message_bytes")
     hostname = cfg.get("smtp.hostname")
 
+    open_sessions: set = set()
+
     def factory() -> SMTP:
-        return ApplianceSMTP(handler, data_size_limit=limit, enable_SMTPUTF8=True,
+        smtp = ApplianceSMTP(handler, data_size_limit=limit, enable_SMTPUTF8=True,
                              decode_data=False, hostname=hostname, ident="appliance ESMTP",
                              tls_context=context, require_starttls=False,
                              auth_exclude_mechanism=["LOGIN", "PLAIN"])
+        smtp.open_sessions = open_sessions
+        return smtp
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(factory, sock=sock)
     await stop.wait()
     server.close()
+    # Sessions in the middle of a transaction get STOP_GRACE seconds to finish it (and
+    # receive their 250) before the loop ends and cancels whatever is left.
+    deadline = loop.time() + STOP_GRACE
+    while open_sessions and loop.time() < deadline:
+        await asyncio.sleep(0.05)
     await server.wait_closed()
     executor.shutdown(wait=True)
