@@ -75,17 +75,15 @@ def _user_person(email: str):
 
 
 def cmd_reply(args) -> int:
-    from appliance import clock
-    from appliance.helpdesk.models import Message, db
-    open_db(args)
+    from appliance.helpdesk import conversation
+    from appliance.helpdesk.mailer import Mailer
+    cfg = open_db(args)
     item = _item(args.id)
     author = _user_person(args.author)
-    with db.atomic():
-        message = Message.create(item=item, author=author, body=args.body,
-                                 internal=args.internal, created_at=clock.now())
-        item.updated_at = clock.now()
-        item.save()
-    print(f"message {message.id} posted on item #{item.id}")
+    message, mails = conversation.post(Mailer(cfg), item, author, args.body, args.internal)
+    to = ", ".join(m.recipients[0].email for m in mails)
+    print(f"message {message.id} posted on item #{item.id}; {len(mails)} email(s) queued"
+          + (f" to {to}" if to else ""))
     return 0
 
 

@@ -16,6 +16,13 @@ def register(sub) -> None:
     p.add_argument("--raw", action="store_true",
                    help="with ID: print the stored message (Authentication-Results first)")
     p.set_defaults(func=cmd_incoming)
+    p = mail.add_parser("outgoing", help="the outgoing mail log, newest first")
+    add_config(p)
+    add_json(p)
+    p.add_argument("--search", help="match recipient, subject or item number")
+    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("id", nargs="?", type=int, help="one message: as sent, with its events")
+    p.set_defaults(func=cmd_outgoing)
     p = mail.add_parser("retry", help="process failed incoming entries again")
     add_config(p)
     p.add_argument("ids", nargs="*", help="incoming log ids (default: every failed entry)")
@@ -47,6 +54,27 @@ def cmd_incoming(args) -> int:
              f"{(d['from'] or {}).get('email') or d['mail_from'] or '-':<30} {d['subject']}"
              for d in docs]
     emit(docs, args.json, "\n".join(lines) or "no incoming mail")
+    return 0
+
+
+def cmd_outgoing(args) -> int:
+    from appliance.helpdesk.models import OutgoingMail
+    from appliance.helpdesk.views import outgoing_json, search_outgoing
+    open_db(args)
+    if args.id is not None:
+        mail = OutgoingMail.get_or_none(OutgoingMail.id == args.id)
+        if mail is None:
+            raise CommandError(f"no outgoing message {args.id}")
+        doc = outgoing_json(mail, full=True)
+        text = [f"#{doc['id']} {doc['status']} to {', '.join(doc['to'])}: {doc['subject']}"]
+        text += [f"  {e['at']} {e['event']}: {e['detail']}" for e in doc["events"]]
+        emit(doc, args.json, "\n".join(text))
+        return 0
+    docs = [outgoing_json(m) for m in search_outgoing(args.search, args.limit)]
+    lines = [f"{d['id']:<6} {d['created_at']} {d['status']:<9} "
+             f"{'#' + str(d['item_id']) if d['item_id'] else '-':<6} "
+             f"{', '.join(d['to']):<30} {d['subject']}" for d in docs]
+    emit(docs, args.json, "\n".join(lines) or "no outgoing mail")
     return 0
 
 

@@ -6,7 +6,8 @@ from appliance import mailids
 from appliance.config import Config
 from appliance.helpdesk import people
 from appliance.helpdesk.intake import setting
-from appliance.helpdesk.models import Item, Message, OutgoingMail, Person, User
+from appliance.helpdesk.models import (Item, Message, OutgoingMail, OutgoingRecipient, Person,
+                                       User)
 from appliance.helpdesk.rendering import Appearance, default_source, render_email
 from appliance.mta import outbox
 from appliance.mta.compose import Outgoing, compose
@@ -32,12 +33,14 @@ class Mailer:
             self._signers[key] = Signer.from_config(self.cfg, from_address, ed25519)
         return self._signers[key]
 
-    def thread_ids(self, item: Item) -> list[str]:
-        """Message-IDs of the item's conversation, oldest first, for References."""
-        incoming = [m.message_id for m in item.messages.order_by(Message.id)
-                    if m.message_id]
-        sent = [o.message_id for o in item.outgoing.order_by(OutgoingMail.id)]
-        return (incoming + sent)[-20:]
+    def thread_ids(self, item: Item, recipient: str) -> list[str]:
+        """Message-IDs of the item's conversation as ``recipient`` knows it, oldest first:
+        the mail that came in and what the box sent to them."""
+        ids = [(m.created_at, m.message_id) for m in item.messages if m.message_id]
+        ids += [(o.created_at, o.message_id) for o in
+                item.outgoing.join(OutgoingRecipient).where(
+                    OutgoingRecipient.email == recipient)]
+        return [mid for _, mid in sorted(ids, key=lambda pair: pair[0])][-20:]
 
     def send(self, *, to: Person, subject_source: str, body_source: str, context: dict,
              kind: str, item: Item | None = None, author: Person | None = None,
@@ -49,7 +52,7 @@ class Mailer:
         rendered = render_email(subject_source, body_source, context, appearance)
         from_address = self.setting("outbound.from_address")
         message_id = mailids.make_message_id(self.domain, item.id if item else None)
-        refs = self.thread_ids(item) if item else []
+        refs = self.thread_ids(item, to.email) if item else []
         out = Outgoing(
             from_address=from_address, from_name=appearance.from_name(
                 author.name or author.email if author else None),

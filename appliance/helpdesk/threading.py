@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from appliance.helpdesk.models import Follower, Item, Message, Person
+from appliance.helpdesk.models import Follower, Item, Message, OutgoingMail, Person
 
 TAG = re.compile(r"\[#(\d{1,12})\]")
 
@@ -28,21 +28,17 @@ def subject_tag(subject: str) -> int | None:
 
 
 def by_message_ids(ids: list[str]) -> Item | None:
-    """The item holding the newest of ``ids`` (References are oldest first)."""
+    """The item holding the newest of ``ids`` (References are oldest first): a message of
+    its conversation, or mail the box sent about it."""
     for message_id in reversed(ids):
         found = (Message.select(Message.item).where(Message.message_id == message_id)
                  .order_by(Message.id).first())
         if found:
             return found.item
-        for lookup in EXTRA_LOOKUPS:
-            item = lookup(message_id)
-            if item:
-                return item
+        sent = OutgoingMail.get_or_none(OutgoingMail.message_id == message_id)
+        if sent is not None and sent.item_id is not None:
+            return sent.item
     return None
-
-
-# Later steps (the outgoing log) register more ways to map a Message-ID to an item.
-EXTRA_LOOKUPS: list = []
 
 
 def find(in_reply_to: list[str], references: list[str], subject: str,

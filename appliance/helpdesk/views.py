@@ -16,6 +16,9 @@ def item_summary(item: Item) -> dict:
             "requester": person(item.requester),
             "followers": [p.to_json() for p in people.followers(item)],
             "sender_verified": item.sender_verified,
+            "bounced": bounced_addresses(item),
+            "requester_bounced": bool(item.requester and item.requester.email.lower() in
+                                      {a.lower() for a in bounced_addresses(item)}),
             "created_at": iso(item.created_at), "updated_at": iso(item.updated_at)}
 
 
@@ -65,3 +68,45 @@ def stored_message(row: IncomingMail, spool_dir) -> bytes | None:
         return None
     header = (row.auth or {}).get("header")
     return (header.encode() if header else b"") + entry.raw
+
+
+def outgoing_json(mail, full: bool = False) -> dict:
+    from appliance.helpdesk.models import OutgoingEvent, OutgoingRecipient
+    recipients = list(mail.recipients.order_by(OutgoingRecipient.id))
+    doc = {"id": mail.id, "created_at": iso(mail.created_at),
+           "to": [r.email for r in recipients], "subject": mail.subject,
+           "status": mail.status, "item_id": mail.item_id, "kind": mail.kind,
+           "message_id": mail.message_id, "attempts": mail.attempts,
+           "next_attempt_at": iso(mail.next_attempt_at) if mail.status in (
+               "queued", "deferred") else None,
+           "recipients": [{"email": r.email, "status": r.status, "remote": r.remote,
+                           "reply": r.reply} for r in recipients]}
+    if full:
+        doc["raw"] = bytes(mail.raw).decode("utf-8", "replace")
+        doc["events"] = [{"at": iso(e.at), "event": e.event, "detail": e.detail}
+                         for e in mail.events.order_by(OutgoingEvent.at.desc(),
+                                                       OutgoingEvent.id.desc())]
+    return doc
+
+
+def search_outgoing(query: str | None = None, limit: int = 200, offset: int = 0):
+    from appliance.helpdesk.models import OutgoingMail, OutgoingRecipient
+    rows = OutgoingMail.select().order_by(OutgoingMail.created_at.desc(),
+                                          OutgoingMail.id.desc())
+    if query:
+        like = f"%{query}%"
+        number = int(query.lstrip("#")) if query.lstrip("#").isdigit() else -1
+        by_rcpt = OutgoingRecipient.select(OutgoingRecipient.mail).where(
+            OutgoingRecipient.email ** like)
+        rows = rows.where(OutgoingMail.subject ** like | OutgoingMail.id.in_(by_rcpt)
+                          | (OutgoingMail.item == number))
+    return rows.limit(limit).offset(offset)
+
+
+def bounced_addresses(item: Item) -> list[str]:
+    """Addresses whose mail about this item bounced (shown with the item)."""
+    from appliance.helpdesk.models import OutgoingMail, OutgoingRecipient
+    rows = (OutgoingRecipient.select(OutgoingRecipient.email).join(OutgoingMail)
+            .where(OutgoingMail.item == item, OutgoingRecipient.status == "bounced")
+            .distinct())
+    return sorted({r.email for r in rows})
