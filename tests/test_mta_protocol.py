@@ -244,6 +244,15 @@ REFUSED = [
     ('<"tickets@box.example"@box.example>', None, None),
     ("<tickets@other.example@box.example>", None, None),
     ("<tickets@@box.example>", None, None),
+    # the same tricks without angle brackets, with comments, escapes and our own domain
+    ("@relay.example:tickets@box.example", None, None),
+    ("tickets%other.example@box.example", None, None),
+    ('"x@other.example"@box.example', None, None),
+    ("<@box.example:tickets@box.example>", None, None),
+    ("<tickets\\@other.example@box.example>", None, None),
+    ("<tickets(comment)@box.example>", None, None),
+    ("<tickets@box.example%other.example>", None, None),
+    ("<tickets@[127.0.0.1]>", 550, "5.7.1"),
 ]
 
 
@@ -337,6 +346,32 @@ def test_data_above_limit_refused(mbox):
     assert trace_of(mbox, tag) == []
 
 
+def _exact(size: int, tag: str) -> bytes:
+    head = message(subject=f"exact {tag}", message_id=mid(tag), body="")
+    pad = b"".join(b"p" * 98 + b"\r\n" for _ in range((size - len(head)) // 100))
+    rest = size - len(head) - len(pad)
+    data = head + pad + (b"q" * (rest - 2) + b"\r\n" if rest >= 2 else b"")
+    assert len(data) == size, (len(data), size)
+    return data
+
+
+def test_size_limit_is_exact(mbox):
+    """LIMIT bytes are accepted, LIMIT + 1 are not (SIZE= and the DATA count agree)."""
+    with connect(mbox) as client:
+        assert client.mail("ben@client.example", [f"SIZE={LIMIT}"])[0] == 250
+        client.docmd("RCPT", f"TO:<{TICKETS}>")
+        code, text = client.data(_exact(LIMIT, marker()))
+        assert code == 250, text
+        client.rset()
+        assert client.mail("ben@client.example")[0] == 250
+        client.docmd("RCPT", f"TO:<{TICKETS}>")
+        tag = marker()
+        code, text = client.data(_exact(LIMIT + 1, tag))
+        assert code == 552 and text.decode().startswith("5.3.4"), (code, text)
+        assert_serves(mbox, client)
+    assert spooled_with(mbox, tag.encode()) == []
+
+
 def test_data_just_under_limit_accepted(mbox):
     tag = marker()
     head = message(subject=f"near limit {tag}", message_id=mid(tag), body="")
@@ -371,6 +406,34 @@ def test_starttls_then_message_recorded_as_tls(mbox):
     row = wait_processed(mbox, tls_id)
     assert row["action"] == "created" and row["message_id"] == tls_mid
     assert wait_processed(mbox, plain_id)["action"] == "created"
+
+
+def test_starttls_discards_pipelined_plaintext(mbox):
+    """Commands pipelined behind STARTTLS in clear text (CVE-2011-0411 style injection)
+    are never answered inside the TLS session."""
+    raw = Raw(mbox)
+    try:
+        assert raw.cmd("EHLO client.example")[0] == 250
+        raw.sock.sendall(b"STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\nNOOP\r\n")
+        code, text = raw.reply()
+        assert code == 220, text
+        assert raw.buf == b""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        try:
+            tls = context.wrap_socket(raw.sock)
+        except (ssl.SSLError, OSError):
+            return  # dropping such a client is a safe answer too
+        raw.sock = tls
+        assert raw.cmd("EHLO client.example")[0] == 250
+        # Had the injected MAIL been kept, RCPT would be accepted and NOOP answered first.
+        code, text = raw.cmd(f"RCPT TO:<{TICKETS}>")
+        assert code == 503, text
+        assert raw.cmd("QUIT")[0] == 221
+    finally:
+        raw.close()
+    assert_serves(mbox)
 
 
 # -- smuggling and line ends -----------------------------------------------------------
