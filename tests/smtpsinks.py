@@ -66,6 +66,7 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         b = self.sink.behaviour
+        self.sink.in_data += 1
         if b.hold_data:
             await asyncio.sleep(b.hold_data)
         if b.drop_after_data:
@@ -102,6 +103,7 @@ class Sink:
         self.behaviour = Behaviour()
         self.received: list[Received] = []
         self.connections = 0
+        self.in_data = 0      # DATA commands whose content arrived
         self.lock = threading.Lock()
         self.users = users
         sink = self

@@ -54,7 +54,10 @@ _resolvers: dict = {}
 
 
 def _resolver_for(cfg: Config) -> dnsresolver.Resolver:
+    """The resolver the ini names: a table file (read afresh each run) or real DNS."""
     from appliance import resolving
+    if cfg.get("dns.table"):
+        return dnsresolver.TableResolver.from_file(cfg.get("dns.table"))
     if cfg.path not in _resolvers:
         _resolvers[cfg.path] = resolving.configure(cfg)
     return _resolvers[cfg.path]
