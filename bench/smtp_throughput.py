@@ -352,8 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--size", type=int, default=4096, help="message size in bytes")
-    ap.add_argument("--processes", default=None,
-                    help="smtp.processes for the appliance (default: the ini default)")
+    ap.add_argument("--processes", default="auto",
+                    help="smtp.processes for the appliance: a number or 'auto' (one per "
+                    "core, the default here); '' keeps the ini default")
     ap.add_argument("--timeout", type=float, default=300,
                     help="upper bound in seconds for each wait")
     ap.add_argument("--worker-after-send", action="store_true",
