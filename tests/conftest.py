@@ -60,19 +60,19 @@ def appliance(*args: str, input: bytes | None = None, check: bool = True,
 class Box:
     """One initialised data directory and the services started on it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, domain: str = DOMAIN) -> None:
         self.root = root
         self.smtp_port = free_port()
         self.web_port = free_port()
         self.ini = root / "appliance.ini"
         self.procs: dict[str, subprocess.Popen] = {}
-        self.domain = DOMAIN
+        self.domain = domain
 
     def init(self, *extra: str) -> "Box":
-        appliance("init", "--data-dir", str(self.root), "--domain", DOMAIN,
+        appliance("init", "--data-dir", str(self.root), "--domain", self.domain,
                   "--smtp-listen", f"127.0.0.1:{self.smtp_port}",
                   "--web-listen", f"127.0.0.1:{self.web_port}",
-                  "--admin-email", f"admin@{DOMAIN}", "--admin-password", "admin-pw-123",
+                  "--admin-email", f"admin@{self.domain}", "--admin-password", "admin-pw-123",
                   *extra)
         # Nothing reaches the internet: every lookup is answered from this table.
         self.dns_table = self.root / "dns.json"

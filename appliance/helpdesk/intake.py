@@ -154,7 +154,9 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_fai
 def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
     """Turn one spool entry into its database effects in one transaction."""
     parsed = parse_message(entry.raw)
-    env = classify.Envelope(mail_from=entry.envelope.mail_from,
+    # Over SMTP and from a pipe an empty sender is the null reverse path ``<>``: bounces
+    # and auto-replies come that way (RFC 5321 4.5.5).
+    env = classify.Envelope(mail_from=entry.envelope.mail_from or "<>",
                             rcpt_tos=tuple(entry.envelope.rcpt_tos), peer=entry.envelope.peer,
                             helo=entry.envelope.helo)
     decision = classify.classify(entry.raw, env, ctx.classify)

@@ -58,6 +58,11 @@ class ApplianceSMTP(SMTP):
     """aiosmtpd's SMTP with the RCPT argument checked before aiosmtpd parses it (its
     parser would quietly drop a source route) and RFC 3463 codes on its stock replies."""
 
+    # RFC 5321 allows 1000 octets per line, but real mail from careless software has longer
+    # lines; refusing them would lose customers' mail (Postfix accepts them too).  Commands
+    # keep aiosmtpd's own 512-octet limit.
+    line_length_limit = 65536
+
     size_limit_text = ""
     open_sessions: set | None = None  # set by serve(): the connections it must drain
 
