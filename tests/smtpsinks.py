@@ -215,9 +215,9 @@ class PostfixSink:
             for i, line in enumerate(lines):
                 text = line.rstrip(b"\r").decode("utf-8", "replace")
                 if text.startswith("X-Mail-Args:"):
-                    mail_from = text.split(":", 1)[1].strip()
+                    mail_from = text.split(":", 1)[1].strip().strip("<>")
                 elif text.startswith("X-Rcpt-Args:"):
-                    rcpts.append(text.split(":", 1)[1].strip())
+                    rcpts.append(text.split(":", 1)[1].strip().strip("<>"))
                 elif text.startswith("X-") and ":" in text:
                     continue
                 else:
