@@ -20,6 +20,7 @@ from appliance.helpdesk.mailparse import Parsed, parse_message
 from appliance.helpdesk.models import (Attachment, Blocked, IncomingMail, Item, ItemType,
                                        Message, MessageIdClaim, Person, User, db)
 from appliance.mta.auth import AuthResults
+from appliance.mta.deliverer import mark_bounced
 from appliance.mta.spool import Entry
 from appliance.settings import default as setting_default
 
@@ -111,9 +112,17 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_fai
             return Outcome("ignored", claim.item, reasons + [
                 f"Duplicate: Message-ID {parsed.message_id} was already received "
                 f"(spool {claim.spool_id}, {where})."])
-    if decision.automated in ("bounce", "loop"):
+    if decision.automated == "bounce":
+        linked = mark_bounced(decision.bounced_message_ids, decision.bounced_recipients,
+                              f"bounce report from {parsed.sender.email if parsed.sender else '?'}"
+                              f" (incoming spool {entry.id})")
+        note = (f"Bounce report: {linked} of our outgoing message(s) marked bounced."
+                if linked else "Bounce report that names none of our outgoing messages.")
+        return Outcome("ignored", None, reasons + [note, "Automated mail (bounce): "
+                                                   "no item is created."])
+    if decision.automated == "loop":
         return Outcome("ignored", None, reasons + [
-            f"Automated mail ({decision.automated}): no item is created."])
+            "Our own mail came back (loop): no item is created and nothing is sent."])
     thread = threading.find(parsed.in_reply_to, parsed.references, parsed.subject,
                             parsed.sender.email if parsed.sender else None, dmarc_failed)
     if thread.reason:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 import traceback
 
@@ -16,6 +17,7 @@ from appliance.config import Config
 from appliance.helpdesk import intake
 from appliance.helpdesk.database import open_database
 from appliance.helpdesk.models import IncomingMail, ItemType
+from appliance.mta import deliverer
 from appliance.mta.auth import AuthResults, authenticate
 from appliance.mta.spool import Entry, Spool
 
@@ -34,6 +36,7 @@ class Worker:
         self.stopping = False
         self.last_housekeeping = 0.0
         self.authenticate = authenticator(cfg)
+        self.wake = threading.Event()
 
     def process_one(self, entry_id: str, ctx: intake.IntakeContext) -> str:
         """Process one entry; returns the action logged for it."""
@@ -77,15 +80,32 @@ class Worker:
         removed = (IncomingMail.delete()
                    .where(IncomingMail.received_at < old, IncomingMail.action != "failed")
                    .execute())
+        removed += deliverer.purge_finished()
         if purged or removed:
-            log.info("housekeeping: %d spool files and %d incoming log entries past "
+            log.info("housekeeping: %d spool files and %d log entries past "
                      "retention removed", purged, removed)
+
+    def deliver_loop(self) -> None:
+        """The outgoing queue, in its own thread so slow remote servers never hold up
+        intake.  Every second: deliver what is due."""
+        while not self.stopping:
+            try:
+                counts = deliverer.deliver_due(self.cfg)
+                if counts["messages"]:
+                    summary = " ".join(f"{k}={v}" for k, v in counts.items() if v)
+                    log.info("delivery run: %s", summary)
+            except Exception:
+                log.exception("delivery run failed; retrying in a second")
+            self.wake.wait(1.0)
+            self.wake.clear()
 
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
         poll = float(self.cfg.get("worker.poll_seconds"))
         log.info("worker started: spool %s", self.spool.root)
+        sender = threading.Thread(target=self.deliver_loop, name="delivery", daemon=True)
+        sender.start()
         while not self.stopping:
             handled = self.run_once()
             if time.monotonic() - self.last_housekeeping > 300:
@@ -93,11 +113,14 @@ class Worker:
                 self.housekeeping()
             if not handled:
                 time.sleep(poll)
+        self.wake.set()
+        sender.join(timeout=60)
         log.info("worker stopped")
         return 0
 
     def _stop(self, signum, frame) -> None:
         self.stopping = True
+        self.wake.set()
 
 
 def authenticator(cfg: Config):
