@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from appliance.commands import (admin, dkim, ingest, items, mail, services,
-                                    setup)
-    for module in (setup, services, ingest, items, mail, admin, dkim):
+    from appliance.commands import (admin, dkim, ingest, items, mail, outbound,
+                                    services, setup)
+    for module in (setup, services, ingest, items, mail, admin, dkim, outbound):
         module.register(sub)

@@ -171,6 +171,9 @@ def describe(exc: BaseException) -> str:
         return "timed out waiting for the server"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
+    inner = exc.__cause__ or exc.__context__
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(inner, TimeoutError):
+        return "timed out waiting for the server"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return f"connection lost: {exc}" if str(exc) else "connection lost"
     if isinstance(exc, smtplib.SMTPResponseException):
