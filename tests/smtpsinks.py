@@ -97,7 +97,8 @@ class Sink:
 
     def __init__(self, host: str = "127.0.0.1", port: int | None = None, *,
                  tls_context=None, require_starttls: bool = False, implicit_tls=None,
-                 users: dict[str, str] | None = None, name: str = "sink.test") -> None:
+                 users: dict[str, str] | None = None, name: str = "sink.test",
+                 smtputf8: bool = True) -> None:
         self.host = host
         self.port = port or free_port()
         self.behaviour = Behaviour()
@@ -107,7 +108,7 @@ class Sink:
         self.lock = threading.Lock()
         self.users = users
         sink = self
-        kwargs: dict = {}
+        kwargs: dict = {"enable_SMTPUTF8": smtputf8}
         if tls_context is not None:
             kwargs.update(tls_context=tls_context, require_starttls=require_starttls)
         if users is not None:

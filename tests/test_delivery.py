@@ -328,3 +328,24 @@ def test_purge_finished_keeps_unfinished_and_recent(box, db, frozen):
     left = {m.id for m in OutgoingMail.select()}
     assert left == {old_open.id, new_done.id}
     assert not OutgoingEvent.select().where(OutgoingEvent.mail == old_done.id).exists()
+
+
+def test_address_needing_smtputf8_bounces_only_that_recipient(box, db):
+    with Sink(smtputf8=False) as sink:
+        cfg = smarthost(box, sink)
+        mail = queue(["ann@client.example", "jürgen@client.example"])
+        deliverer.deliver_due(cfg)
+    got = recipients(reload(mail))
+    assert got["ann@client.example"][0] == "delivered"
+    assert got["jürgen@client.example"][0::2] == (
+        "bounced", "the address needs SMTPUTF8, which the server does not offer")
+    assert sink.received[0].rcpt_tos == ["ann@client.example"]
+
+
+def test_address_with_smtputf8(box, db):
+    with Sink(smtputf8=True) as sink:
+        cfg = smarthost(box, sink)
+        mail = queue(["jürgen@client.example"], mail_from="support@box.example")
+        deliverer.deliver_due(cfg)
+    assert reload(mail).status == "delivered"
+    assert sink.received[0].rcpt_tos == ["jürgen@client.example"]

@@ -112,7 +112,11 @@ def _attempt(session: delivery.Session, mail: OutgoingMail, emails: list[str]
              ) -> tuple[dict[str, delivery.Outcome], str]:
     try:
         outcomes = session.send(mail.mail_from, emails, bytes(mail.raw))
-    except delivery.DeliveryError as exc:
+    except Exception as exc:   # never let one message stop the run (and its lease)
+        if not isinstance(exc, delivery.DeliveryError):
+            log.exception("delivery of outgoing mail %s failed unexpectedly", mail.id)
+            session.close()
+            exc = delivery.DeliveryError(f"internal error: {type(exc).__name__}: {exc}")
         status = "bounced" if exc.permanent else "deferred"
         remote = exc.remote or session.remote
         outcomes = {e: delivery.Outcome(status, remote, exc.reason) for e in emails}

@@ -327,13 +327,26 @@ class Session:
             self.open()
         self.used += 1
         smtp = self.smtp
-        outcomes: dict[str, Outcome] = {}
         options = ["BODY=8BITMIME"] if smtp.has_extn("8bitmime") and _is_8bit(raw) else []
+        outcomes: dict[str, Outcome] = {}
+        if not all(a.isascii() for a in [mail_from, *recipients]):
+            if smtp.has_extn("smtputf8"):
+                smtp.command_encoding = "utf-8"
+                options.append("SMTPUTF8")
+            else:
+                unsendable = "the address needs SMTPUTF8, which the server does not offer"
+                bad = recipients if not mail_from.isascii() else [
+                    r for r in recipients if not r.isascii()]
+                outcomes = {r: Outcome("bounced", self.remote, unsendable) for r in bad}
+                recipients = [r for r in recipients if r not in outcomes]
+                if not recipients:
+                    return outcomes
         try:
             code, msg = smtp.mail(mail_from, options)
             if not 200 <= code < 300:
-                return {r: Outcome(classify(code), self.remote, "MAIL FROM: "
-                                   + reply_line(code, msg)) for r in recipients}
+                outcomes.update({r: Outcome(classify(code), self.remote, "MAIL FROM: "
+                                            + reply_line(code, msg)) for r in recipients})
+                return outcomes
             accepted = []
             for rcpt in recipients:
                 code, msg = smtp.rcpt(rcpt)
