@@ -23,7 +23,8 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "smtp.hostname": ("", "Name the MTA greets with; defaults to the domain."),
     "smtp.max_message_bytes": ("26214400", "Largest message accepted (SIZE), in bytes."),
     "smtp.max_recipients": ("100", "Recipients per transaction; more get 452 4.5.3."),
-    "smtp.processes": ("1", "MTA processes sharing the port (SO_REUSEPORT); 'auto' = cores."),
+    "smtp.processes": ("auto", "MTA processes accepting on the port: a number, or 'auto' "
+                               "for one per core."),
     "smtp.tls_cert": ("{data_dir}/tls/cert.pem", "Certificate offered with STARTTLS."),
     "smtp.tls_key": ("{data_dir}/tls/key.pem", "Private key of that certificate."),
     "web.listen": ("127.0.0.1:8080", "Address and port of the admin panel."),

@@ -16,6 +16,7 @@ def make_ticket(box):
                       message(subject="Drucker fällt aus", message_id="<t1@client.example>",
                               extra="Cc: Carol <carol@client.example>\r\n"))
     [item] = wait_for(lambda: box.json("items", "list"))
+    box.stop("worker")  # look at the queue before the worker delivers it
     box.cli("users", "add", "--email", "maria@acme.example", "--name", "Maria",
             "--role", "agent", "--password", "pw-maria-1")
     return item
@@ -83,6 +84,7 @@ def test_customer_reply_to_our_mail_threads_into_the_item(box):
     box.cli("items", "reply", str(item["id"]), "--author", "maria@acme.example",
             "--body", "Which model?")
     sent = box.json("mail", "outgoing", "--search", "carol")[0]
+    box.start("worker")
     with smtplib.SMTP("127.0.0.1", box.smtp_port) as smtp:
         smtp.sendmail("carol@client.example", [f"tickets@{DOMAIN}"],
                       message(subject="Re: no tag", sender="carol@client.example",
