@@ -17,8 +17,8 @@ from typing import Callable
 from appliance import clock
 from appliance.helpdesk import classify, people, threading
 from appliance.helpdesk.mailparse import Parsed, parse_message
-from appliance.helpdesk.models import (Attachment, Blocked, IncomingMail, Item, ItemType,
-                                       Message, MessageIdClaim, Person, User, db)
+from appliance.helpdesk.models import (Attachment, Blocked, Follower, IncomingMail, Item,
+                                       ItemType, Message, MessageIdClaim, Person, User, db)
 from appliance.mta.auth import AuthResults
 from appliance.mta.deliverer import mark_bounced
 from appliance.mta.spool import Entry
@@ -105,6 +105,14 @@ def _add_message(item: Item, parsed: Parsed, author: Person | None, log_row: Inc
 def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_failed: bool,
             ctx: IntakeContext, log_row: IncomingMail) -> Outcome:
     reasons = list(decision.reasons)
+    known: dict[str, Person] = {}
+
+    def person_row(person) -> Person:
+        """people.get, once per address within this message."""
+        key = person.email.lower()
+        if key not in known:
+            known[key] = people.get(person)
+        return known[key]
     if parsed.message_id:
         claim = MessageIdClaim.get_or_none(MessageIdClaim.message_id == parsed.message_id)
         if claim:
@@ -127,12 +135,12 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_fai
                             parsed.sender.email if parsed.sender else None, dmarc_failed)
     if thread.reason:
         reasons.append(thread.reason)
-    author = people.get(parsed.sender) if parsed.sender else None
+    author = person_row(parsed.sender) if parsed.sender else None
     if thread.item is not None:
         item = thread.item
         _add_message(item, parsed, author, log_row, ctx)
         for person in decision.followers:
-            people.follow(item, people.get(person))
+            people.follow(item, person_row(person))
         if decision.automated is None and item.status in ("closed", "resolved"):
             item.status = "open"
             reasons.append(f"Item #{item.id} reopened by the reply.")
@@ -147,14 +155,15 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_fai
         return Outcome("ignored", None, reasons + [
             "No enabled item type for the envelope recipients "
             f"({', '.join(entry.envelope.rcpt_tos)}): no item is created."])
-    requester = people.get(decision.requester) if decision.requester else None
+    requester = person_row(decision.requester) if decision.requester else None
     item = Item.create(type=item_type, title=(parsed.subject or "(no subject)")[:500],
                        requester=requester, description=parsed.text,
                        description_html=parsed.html, sender_verified=not dmarc_failed,
                        created_at=clock.now(), updated_at=clock.now())
     _add_message(item, parsed, author, log_row, ctx)
-    for person in decision.followers:
-        people.follow(item, people.get(person))
+    rows = {p.id: p for p in (person_row(person) for person in decision.followers)}
+    if rows:  # a new item has no followers yet: one insert for all of them
+        Follower.insert_many([{"item": item.id, "person": pid} for pid in rows]).execute()
     reasons.append(f"New {item_type.name} #{item.id} created from mail to "
                    f"{item_type.capture_local}@{ctx.domain}.")
     return Outcome("created", item, reasons)

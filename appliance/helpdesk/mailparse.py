@@ -37,8 +37,11 @@ class Parsed:
 
 def clean(text: str, fallback: str = "latin-1") -> str:
     """Text safe to store: raw 8-bit bytes read as UTF-8, else in ``fallback``; no NULs."""
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        text = decode_8bit(text.encode("utf-8", "surrogateescape"), fallback)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: raw bytes smuggled through a str
+            text = decode_8bit(text.encode("utf-8", "surrogateescape"), fallback)
     return text.replace("\x00", "")
 
 
