@@ -31,20 +31,17 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from postfixlab import PostfixError, PrivatePostfix, free_port, run, tool  # noqa: E402
+
 DOMAIN = "box.example"
 RCPT = f"tickets@{DOMAIN}"
 SENDER = "customer@client.example"
 SMTP_SOURCE = "smtp-source"
 
 
-class BenchError(Exception):
-    pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class BenchError(PostfixError):
+    """Anything that stops a benchmark run; the message says what."""
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.02):
@@ -69,14 +66,6 @@ def wait_port(port: int, timeout: float, proc: subprocess.Popen | None = None) -
     wait_for(listening, timeout, f"a listener on 127.0.0.1:{port}", 0.05)
 
 
-def run(cmd: list[str], timeout: float = 60, **kw) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-    if proc.returncode != 0:
-        raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}: "
-                         f"{(proc.stderr or proc.stdout).strip()[-2000:]}")
-    return proc
-
-
 def ensure_postfix_tools() -> None:
     """smtp-source and postfix come with Debian's postfix package; install it if missing."""
     if shutil.which(SMTP_SOURCE, path=os.environ.get("PATH", "") + ":/usr/sbin"):
@@ -87,13 +76,6 @@ def ensure_postfix_tools() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update"], timeout=600, env=env)
     run(["apt-get", "install", "-y", "postfix"], timeout=900, env=env)
-
-
-def tool(name: str) -> str:
-    found = shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin")
-    if not found:
-        raise BenchError(f"{name} not found")
-    return found
 
 
 def smtp_source(port: int, args, timeout: float) -> tuple[float, str]:
@@ -219,124 +201,21 @@ def bench_appliance(root: Path, args) -> dict:
 
 # -- (b) a private Postfix ----------------------------------------------------------------
 
-MASTER_SKIP = {"smtp inet", "submission inet", "smtps inet", "maildrop unix", "uucp unix",
-               "ifmail unix", "bsmtp unix", "scalemail-backend unix", "mailman unix",
-               "postlog unix-dgram"}
-
-
-def master_cf(port: int) -> str:
-    """Debian's master.cf services, chroot off, smtpd on our loopback port, postlogd."""
-    lines = [f"127.0.0.1:{port} inet n - n - - smtpd"]
-    with open("/etc/postfix/master.cf", encoding="utf-8") as fh:
-        for line in fh:
-            fields = line.split()
-            if not fields or line[0] in "# \t" or len(fields) < 8:
-                continue
-            if " ".join(fields[:2]) in MASTER_SKIP:
-                continue
-            fields[4] = "n"
-            lines.append(" ".join(fields[:8]))
-    lines.append("postlog unix-dgram n - n - 1 postlogd")
-    return "\n".join(lines) + "\n"
-
-
-class Postfix:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.conf = root / "etc"
-        self.queue = root / "queue"
-        self.data = root / "data"
-        self.logs = root / "log"
-        self.mail = root / "mail"
-        self.port = free_port()
-        self.registered = False
-        self.started = False
-
-    @property
-    def maildir(self) -> Path:
-        return self.mail / "bench" / "new"
-
-    def configure(self) -> None:
-        for path in (self.conf, self.queue, self.data, self.logs, self.mail):
-            path.mkdir(parents=True, exist_ok=True)
-        shutil.chown(self.data, "postfix", "postfix")
-        shutil.chown(self.mail, 65534, 65534)
-        main = {
-            "compatibility_level": "3.6",
-            "queue_directory": str(self.queue),
-            "data_directory": str(self.data),
-            "maillog_file": str(self.logs / "postfix.log"),
-            "maillog_file_prefixes": f"/var, /dev/stdout, {self.logs}",
-            "inet_interfaces": "127.0.0.1",
-            "inet_protocols": "ipv4",
-            "myhostname": "postfix-bench.localdomain",
-            "mydestination": "",
-            "mynetworks": "127.0.0.0/8",
-            "relayhost": "",
-            "alias_maps": "",
-            "alias_database": "",
-            "smtpd_tls_security_level": "none",
-            "smtp_tls_security_level": "none",
-            "virtual_mailbox_domains": DOMAIN,
-            "virtual_mailbox_base": str(self.mail),
-            "virtual_mailbox_maps": "static:bench/",
-            "virtual_uid_maps": "static:65534",
-            "virtual_gid_maps": "static:65534",
-            "biff": "no",
-        }
-        (self.conf / "main.cf").write_text(
-            "".join(f"{k} = {v}\n" for k, v in main.items()), encoding="utf-8")
-        (self.conf / "master.cf").write_text(master_cf(self.port), encoding="utf-8")
-        self._register(True)
-
-    def _alternates(self) -> list[str]:
-        value = run([tool("postconf"), "-h", "alternate_config_directories"]).stdout
-        return [d for d in value.replace(",", " ").split() if d]
-
-    def _register(self, add: bool) -> None:
-        """List (or unlist) our config directory on the default instance, keeping others."""
-        dirs = [d for d in self._alternates() if d != str(self.conf)]
-        if add:
-            dirs.append(str(self.conf))
-        run([tool("postconf"), "-e", f"alternate_config_directories = {' '.join(dirs)}"])
-        self.registered = add
-
-    def start(self, timeout: float) -> None:
-        run([tool("postfix"), "-c", str(self.conf), "start"], timeout=timeout)
-        self.started = True
-        wait_port(self.port, timeout)
-
-    def stop(self) -> None:
-        if self.started:
-            subprocess.run([tool("postfix"), "-c", str(self.conf), "stop"],
-                           capture_output=True, timeout=60)
-            pid_file = self.queue / "pid" / "master.pid"
-
-            def gone() -> bool:
-                try:
-                    os.kill(int(pid_file.read_text().split()[0]), 0)
-                    return False
-                except (OSError, ValueError, IndexError):
-                    return True
-            try:
-                wait_for(gone, 30, "postfix to stop", 0.1)
-            except BenchError:
-                subprocess.run([tool("postfix"), "-c", str(self.conf), "abort"],
-                               capture_output=True, timeout=60)
-            self.started = False
-        if self.registered:
-            self._register(False)
-
-
 def bench_postfix(root: Path, args) -> dict:
     root.mkdir(mode=0o755)
-    pf = Postfix(root)
+    mail = root / "mail"
+    pf = PrivatePostfix(root, main={"virtual_mailbox_domains": DOMAIN,
+                                    "virtual_mailbox_base": str(mail),
+                                    "virtual_mailbox_maps": "static:bench/",
+                                    "virtual_uid_maps": "static:65534",
+                                    "virtual_gid_maps": "static:65534"})
+    maildir = mail / "bench" / "new"
     try:
         pf.configure()
         pf.start(60)
         start = time.monotonic()
         elapsed, stderr = smtp_source(pf.port, args, args.timeout)
-        wait_for(lambda: count_files(pf.maildir) >= args.messages, args.timeout,
+        wait_for(lambda: count_files(maildir) >= args.messages, args.timeout,
                  f"{args.messages} maildir files from Postfix", 0.05)
         delivered = time.monotonic() - start
         return {"msgs_per_s": args.messages / elapsed, "seconds": elapsed,
@@ -376,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             result["postfix"] = bench_postfix(tmp / "postfix", args)
             result["ratio"] = (result["appliance"]["msgs_per_s"]
                                / result["postfix"]["msgs_per_s"])
-    except BenchError as exc:
+    except PostfixError as exc:  # BenchError included
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
     finally:
