@@ -174,3 +174,20 @@ def test_unknown_item_type_recipient_in_spool_is_ignored_with_reason(box):
     [row] = wait_for(lambda: incoming(box))
     assert row["action"] == "ignored"
     assert any("No enabled item type" in r for r in row["reasons"])
+
+
+def test_incoming_log_records_tls_and_envelope(running_box):
+    import ssl
+    box = running_box
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with smtplib.SMTP("127.0.0.1", box.smtp_port, local_hostname="mx.client.example") as smtp:
+        smtp.starttls(context=context)
+        smtp.sendmail("ben@client.example", [f"tickets@{DOMAIN}"],
+                      message(message_id="<tls1@client.example>"))
+    send(box, message(message_id="<plain1@client.example>"))
+    rows = {r["message_id"]: r for r in wait_incoming(box, 2)}
+    secure, plain = rows["<tls1@client.example>"], rows["<plain1@client.example>"]
+    assert secure["tls"] is True and plain["tls"] is False
+    assert secure["helo"] == "mx.client.example" and secure["peer"] == "127.0.0.1"
+    assert secure["mail_from"] == "ben@client.example"

@@ -190,7 +190,7 @@ def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
             return row  # processed before a crash; the caller only has to move the file
         values = dict(
             received_at=_received_at(entry), processed_at=clock.now(),
-            peer=entry.envelope.peer, helo=entry.envelope.helo,
+            peer=entry.envelope.peer, helo=entry.envelope.helo, tls=entry.envelope.tls,
             mail_from=entry.envelope.mail_from, rcpt_tos=entry.envelope.rcpt_tos,
             from_email=parsed.sender.email if parsed.sender else None,
             from_name=parsed.sender.name if parsed.sender else None,

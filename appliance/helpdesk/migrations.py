@@ -19,9 +19,25 @@ def _v2_outbound(database: Database) -> None:
     database.create_tables(models.OUTBOUND_MODELS, safe=True)
 
 
+def add_column(database: Database, model, field_name: str) -> None:
+    """Add a model's column unless the table has it already (a database created after the
+    column joined the model, by the first migration's create_tables)."""
+    from playhouse.migrate import SchemaMigrator, migrate as run
+    table = model._meta.table_name
+    field = model._meta.fields[field_name]
+    if field.column_name in {c.name for c in database.get_columns(table)}:
+        return
+    run(SchemaMigrator.from_database(database).add_column(table, field.column_name, field))
+
+
+def _v3_incoming_tls(database: Database) -> None:
+    add_column(database, models.IncomingMail, "tls")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
+    (3, "incoming log records whether the sender used TLS", _v3_incoming_tls),
 ]
 
 CURRENT = MIGRATIONS[-1][0]

@@ -90,6 +90,7 @@ class IncomingMail(BaseModel):
     processed_at = UTCDateTimeField(null=True)
     peer = CharField(null=True)
     helo = CharField(null=True)
+    tls = BooleanField(default=False)
     mail_from = CharField(default="")
     rcpt_tos = JSONField(default=list)
     from_email = CharField(null=True)

@@ -46,7 +46,8 @@ def incoming_json(row: IncomingMail) -> dict:
             "subject": row.subject, "message_id": row.message_id, "action": row.action,
             "item_id": row.item_id, "decision": row.decision,
             "auth": row.auth or {"spf": None, "dkim": None, "dmarc": None},
-            "reasons": row.reasons, "error": row.error, "peer": row.peer, "helo": row.helo}
+            "reasons": row.reasons, "error": row.error, "peer": row.peer, "helo": row.helo,
+            "tls": row.tls}
 
 
 def search_incoming(query: str | None = None, limit: int = 200, offset: int = 0):
