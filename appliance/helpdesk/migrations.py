@@ -40,22 +40,26 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (3, "incoming log records whether the sender used TLS", _v3_incoming_tls),
 ]
 
-CURRENT = MIGRATIONS[-1][0]
+CURRENT = max(number for number, _, _ in MIGRATIONS)
+
+
+def applied_versions(database: Database) -> set[int]:
+    database.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    return {row[0] for row in database.execute_sql("SELECT version FROM schema_version")}
 
 
 def version(database: Database) -> int:
-    database.execute_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
-    return row[0] or 0
+    return max(applied_versions(database), default=0)
 
 
 def migrate(database: Database) -> list[int]:
-    """Apply the migrations the database lacks; returns the versions applied."""
+    """Apply, in order, every migration the database lacks (by number, so migrations that
+    were written in parallel and landed in any order all run); returns those applied."""
     applied = []
     with database.atomic("IMMEDIATE") if _is_sqlite(database) else database.atomic():
-        current = version(database)
-        for number, _, step in MIGRATIONS:
-            if number > current:
+        done = applied_versions(database)
+        for number, _, step in sorted(MIGRATIONS, key=lambda m: m[0]):
+            if number not in done:
                 step(database)
                 database.execute_sql("INSERT INTO schema_version (version) VALUES (?)",
                                      (number,))
