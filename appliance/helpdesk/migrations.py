@@ -34,10 +34,17 @@ def _v3_incoming_tls(database: Database) -> None:
     add_column(database, models.IncomingMail, "tls")
 
 
+def _v5_web(database: Database) -> None:
+    from appliance.webadmin import models as web, search
+    database.create_tables(web.WEB_MODELS, safe=True)
+    search.install(database)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
     (3, "incoming log records whether the sender used TLS", _v3_incoming_tls),
+    (5, "web sessions, API tokens, login attempts, full-text search", _v5_web),
 ]
 
 CURRENT = max(number for number, _, _ in MIGRATIONS)

@@ -1,5 +1,9 @@
-"""The web service.  For now it serves ``/healthz`` (database reachable, spool depth);
-the admin panel is built on this app factory."""
+"""The web service: the admin panel (see docs/panel.md), its JSON API, and ``/healthz``
+(database reachable, spool depth).
+
+:func:`make_app` builds the Bottle app: every route is wrapped by the :class:`Guard`
+plugin (login, CSRF, role), every response carries the security headers.  :func:`run`
+serves it with waitress."""
 from __future__ import annotations
 
 import json
@@ -12,15 +16,26 @@ from appliance.config import Config
 from appliance.helpdesk.database import open_database
 from appliance.helpdesk.models import db
 from appliance.mta.spool import Spool
+from appliance.webadmin import security
+from appliance.webadmin.pages import HERE, render
 
 log = logging.getLogger("appliance.web")
 
 
 def make_app(cfg: Config) -> bottle.Bottle:
-    app = bottle.Bottle()
+    from appliance.webadmin import adminpages, api, auth, items, mailpages
+    app = security.PanelApp()
+    app.config["appliance.cfg"] = cfg
+
+    def forbidden():
+        bottle.response.status = 403
+        return render("error.html", title="Admins only",
+                      message="This page changes how the appliance works, so only admins "
+                              "can open it. Ask an admin if you need something changed.")
+    app.install(security.Guard(forbidden))
     spool = Spool(cfg.spool_dir)
 
-    @app.get("/healthz")
+    @app.get("/healthz", public=True)
     def healthz():
         status = {"database": "ok", "spool_pending": None, "time": clock.iso(clock.now())}
         code = 200
@@ -38,6 +53,28 @@ def make_app(cfg: Config) -> bottle.Bottle:
         bottle.response.content_type = "application/json"
         return json.dumps(status)
 
+    @app.get("/static/<name:path>", public=True)
+    def static(name):
+        response = bottle.static_file(name, root=str(HERE / "static"))
+        response.set_header("Cache-Control", "public, max-age=3600")
+        return response
+
+    for module in (auth, items, mailpages, adminpages, api):
+        module.routes(app, cfg)
+
+    def error_page(error):
+        if bottle.request.path.startswith("/api/"):
+            bottle.response.content_type = "application/json"
+            return json.dumps({"error": error.body or error.status_line})
+        titles = {401: "Log in first", 403: "Not allowed", 404: "Not found",
+                  405: "Not allowed here", 400: "Something was wrong with the request"}
+        title = titles.get(error.status_code, "Something went wrong")
+        return render("error.html", title=title,
+                      message=error.body if error.status_code < 500 else
+                      "The panel hit an error; it is logged. Try again, or look at the "
+                      "web service's log.")
+    for code in (400, 401, 403, 404, 405, 429, 500):
+        app.error(code)(error_page)
     return app
 
 

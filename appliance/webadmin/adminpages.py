@@ -1,0 +1,142 @@
+"""Admin pages beside the mail logs: Message center (placeholder until issue 5 lands),
+Appearance with a live preview, the blocklist, capture addresses with forwarding
+instructions, and the DNS records with whether each is published."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import bottle
+
+from appliance.helpdesk.models import Blocked, Item, ItemType
+from appliance.helpdesk.rendering import Appearance, render_email
+from appliance.settings import SettingError, validate
+from appliance.webadmin.mailpages import frame
+from appliance.webadmin.pages import done, field, render, save_settings, setting_value
+
+SAMPLE_SUBJECT = "[#{{ item.id }}] {{ item.title }}"
+SAMPLE_BODY = ("Hello Ben,\n\nthanks for the photos. A technician comes by on Thursday "
+               "morning to replace the drum.\n\nBest regards,\nMaria")
+APPEARANCE_KEYS = ["appearance.company_name", "appearance.display_name", "appearance.header",
+                   "appearance.signature", "appearance.brand_color"]
+
+
+def preview_email(cfg, values: dict[str, str]):
+    """A real reply email, rendered as customers would get it with these appearance values
+    (a value that is not valid falls back to the saved one)."""
+    def lookup(key):
+        if key in values:
+            try:
+                return validate(key, values[key])
+            except SettingError:
+                pass
+        return setting_value(key, cfg.domain)
+    appearance = Appearance.load(lookup)
+    try:  # the message center's relay email, once it exists (issue 5)
+        from appliance.helpdesk import templates
+        rendered = templates.preview("relay", appearance)
+    except (ImportError, AttributeError):
+        item = Item.select().order_by(Item.id.desc()).first() or SimpleNamespace(
+            id=1042, title="Printer on the 2nd floor prints blank pages")
+        rendered = render_email(SAMPLE_SUBJECT, SAMPLE_BODY, {"item": item}, appearance)
+    sender = f"{appearance.from_name('Maria Lopez')} <{lookup('outbound.from_address')}>"
+    return rendered, sender
+
+
+def routes(app: bottle.Bottle, cfg) -> None:
+    admin = {"role": "admin"}
+
+    @app.get("/admin/email/message-center", **admin)
+    def message_center():
+        return render("message_center.html", tab="message-center")
+
+    # --- Appearance ----------------------------------------------------------------
+
+    def appearance_page(values=None, errors=None):
+        values, errors = values or {}, errors or {}
+        fields = [field(k, cfg.domain, values.get(k), errors.get(k)) for k in APPEARANCE_KEYS]
+        query = bottle.urlencode({f["name"]: f["value"] for f in fields})
+        return render("appearance.html", tab="appearance", fields=fields,
+                      preview_query=query, from_address=setting_value(
+                          "outbound.from_address", cfg.domain))
+
+    @app.get("/admin/email/appearance", **admin)
+    def appearance():
+        return appearance_page()
+
+    @app.post("/admin/email/appearance", **admin)
+    def appearance_save():
+        form = bottle.request.forms
+        values = {k: form.getunicode(k.replace(".", "__")) or "" for k in APPEARANCE_KEYS}
+        errors = save_settings(values)
+        if errors:
+            bottle.response.status = 400
+            return appearance_page(values, errors)
+        done("Appearance saved: every email from now on uses it.", "/admin/email/appearance")
+
+    @app.get("/admin/email/appearance/preview", **admin)
+    def appearance_preview():
+        q = bottle.request.query
+        values = {k: q.getunicode(k.replace(".", "__")) for k in APPEARANCE_KEYS
+                  if q.getunicode(k.replace(".", "__")) is not None}
+        rendered, sender = preview_email(cfg, values)
+        from markupsafe import escape
+        head = (f'<div style="font:13px Arial,sans-serif;color:#52606d;padding:8px 12px;'
+                f'border-bottom:1px solid #e4e7eb;background:#fff">'
+                f'<div><b>From:</b> {escape(sender)}</div>'
+                f'<div><b>Subject:</b> {escape(rendered.subject)}</div></div>')
+        return frame(head + rendered.html)
+
+    # --- Blocklist -----------------------------------------------------------------
+
+    @app.get("/admin/blocklist", **admin)
+    def blocklist():
+        return render("blocklist.html", entries=Blocked.select().order_by(Blocked.pattern),
+                      error=None, value="")
+
+    @app.post("/admin/blocklist", **admin)
+    def blocklist_add():
+        from appliance.cli import CommandError
+        from appliance.commands.admin import _normalise_pattern
+        value = (bottle.request.forms.getunicode("pattern") or "").strip()
+        try:
+            pattern = _normalise_pattern(value)
+        except CommandError as exc:
+            bottle.response.status = 400
+            return render("blocklist.html", entries=Blocked.select().order_by(Blocked.pattern),
+                          error=str(exc), value=value)
+        Blocked.get_or_create(pattern=pattern)
+        done(f"Blocked {pattern}.", "/admin/blocklist")
+
+    @app.post("/admin/blocklist/remove", **admin)
+    def blocklist_remove():
+        pattern = bottle.request.forms.getunicode("pattern") or ""
+        Blocked.delete().where(Blocked.pattern == pattern).execute()
+        done(f"Removed {pattern} from the blocklist.", "/admin/blocklist")
+
+    # --- Capture addresses ---------------------------------------------------------
+
+    @app.get("/admin/capture", **admin)
+    def capture():
+        types = ItemType.select().where(ItemType.enabled == True)  # noqa: E712
+        addresses = [(t.name, f"{t.capture_local}@{cfg.domain}") for t in types]
+        return render("capture.html", addresses=addresses, domain=cfg.domain,
+                      agent_forwarding=setting_value("intake.agent_forwarding",
+                                                     cfg.domain) == "true",
+                      forwarding_help=field("intake.agent_forwarding", cfg.domain)["help"],
+                      from_address=setting_value("outbound.from_address", cfg.domain))
+
+    @app.post("/admin/capture/agent-forwarding", **admin)
+    def agent_forwarding():
+        on = bottle.request.forms.get("enabled") == "true"
+        save_settings({"intake.agent_forwarding": "true" if on else "false"})
+        done("Agent forwarding is now " + ("on: a forward by an agent files the ticket for "
+                                           "the original sender." if on else
+                                           "off: a forward files the ticket for whoever "
+                                           "forwarded it."), "/admin/capture")
+
+    # --- DNS -----------------------------------------------------------------------
+
+    @app.get("/admin/dns", **admin)
+    def dns_page():
+        from appliance.webadmin.dnscheck import checked_records
+        return render("dns.html", records=checked_records(cfg))

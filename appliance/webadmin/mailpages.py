@@ -1,0 +1,161 @@
+"""Admin → Email settings: the Outgoing tab (log, details, your own SMTP server, send
+test, from address) and the Incoming tab (log, details, retry)."""
+from __future__ import annotations
+
+import bottle
+
+from appliance.helpdesk.models import IncomingMail, OutgoingMail
+from appliance.helpdesk.views import incoming_json, outgoing_json, stored_message
+from appliance.webadmin import mailview, queries
+from appliance.webadmin.pages import Paging, done, field, render, save_settings, setting_value
+
+SMTP_KEYS = ["outbound.mode", "outbound.smarthost", "outbound.security",
+             "outbound.username", "outbound.password", "outbound.from_address"]
+
+
+def frame(html: str) -> str:
+    bottle.response.set_header("Content-Security-Policy", mailview.FRAME_CSP)
+    bottle.response.set_header("X-Frame-Options", "SAMEORIGIN")
+    return mailview.frame_document(html)
+
+
+def routes(app: bottle.Bottle, cfg) -> None:
+    admin = {"role": "admin"}
+
+    @app.get("/admin", **admin)
+    @app.get("/admin/email", **admin)
+    def email_home():
+        bottle.redirect("/admin/email/outgoing")
+
+    # --- Outgoing ------------------------------------------------------------------
+
+    def outgoing_page(errors=None, submitted=None, test=None, test_to=""):
+        q = bottle.request.query
+        text, status = (q.getunicode("q") or "").strip(), q.getunicode("status") or ""
+        paging = Paging()
+        mails = paging.cut(queries.outgoing(text, status if status in
+                                            queries.OUTGOING_STATUSES else "",
+                                            paging.size + 1, paging.offset))
+        recipients = queries.outgoing_recipients(mails)
+        values = submitted or {}
+        errors = errors or {}
+        fields = {k: field(k, cfg.domain, values.get(k), errors.get(k)) for k in SMTP_KEYS}
+        host, _, port = (values.get("outbound.smarthost")
+                         if "outbound.smarthost" in values
+                         else setting_value("outbound.smarthost", cfg.domain)).rpartition(":")
+        from_default = fields["outbound.from_address"]["value"] == \
+            fields["outbound.from_address"]["default"]
+        return render("outgoing.html", tab="outgoing", mails=mails, recipients=recipients,
+                      paging=paging, q=text, status=status,
+                      statuses=queries.OUTGOING_STATUSES, fields=fields,
+                      smtp_host=host, smtp_port=port or "587", errors=errors,
+                      from_default=from_default, test=test, test_to=test_to)
+
+    @app.get("/admin/email/outgoing", **admin)
+    def outgoing_list():
+        return outgoing_page()
+
+    @app.post("/admin/email/outgoing/settings", **admin)
+    def outgoing_settings():
+        form = bottle.request.forms
+        own = form.get("own_smtp") == "on"
+        host = (form.getunicode("host") or "").strip()
+        port = (form.getunicode("port") or "").strip() or "587"
+        values = {"outbound.mode": "smarthost" if own else "direct",
+                  "outbound.smarthost": f"{host}:{port}" if host else "",
+                  "outbound.security": form.getunicode("security") or "starttls",
+                  "outbound.username": (form.getunicode("username") or "").strip(),
+                  "outbound.from_address": (form.getunicode("from_address") or "").strip()}
+        password = form.getunicode("password") or ""
+        if password:
+            values["outbound.password"] = password
+        elif form.get("clear_password") == "on":
+            values["outbound.password"] = ""
+        errors = {}
+        if own and not host:
+            errors["outbound.smarthost"] = "Enter your SMTP server's host name, " \
+                                           "e.g. smtp.example.com."
+        errors = errors or save_settings(values)
+        if errors:
+            bottle.response.status = 400
+            values.pop("outbound.password", None)
+            return outgoing_page(errors, values)
+        done("Outgoing mail settings saved. Use “Send test” to check them.",
+             "/admin/email/outgoing#sending")
+
+    @app.post("/admin/email/outgoing/test", **admin)
+    def outgoing_test():
+        from appliance.cli import CommandError
+        from appliance.commands.outbound import run_test
+        from appliance.mta import delivery
+        to = (bottle.request.forms.getunicode("to") or "").strip()
+        try:
+            steps = run_test(cfg, to)
+            error = None
+        except (CommandError, delivery.DeliveryError, OSError) as exc:
+            steps, error = [], getattr(exc, "reason", None) or str(exc)
+        ok = bool(steps) and not error and all(s[1] is not False for s in steps)
+        test = {"ok": ok, "error": error,
+                "steps": [{"step": n, "ok": p, "detail": d} for n, p, d in steps]}
+        return outgoing_page(test=test, test_to=to)
+
+    @app.get("/admin/email/outgoing/<mail_id:int>", **admin)
+    def outgoing_detail(mail_id):
+        mail = OutgoingMail.get_or_none(OutgoingMail.id == mail_id) or bottle.abort(
+            404, "No such outgoing message.")
+        doc = outgoing_json(mail, full=True)
+        raw = bytes(mail.raw)
+        parsed = mailview.parse(raw)
+        dkim = mailview.dkim_results(cfg, raw, mail.mail_from,
+                                     setting_value("dkim.ed25519", cfg.domain) == "true")
+        return render("outgoing_detail.html", tab="outgoing", doc=doc, parsed=parsed,
+                      dkim=dkim, headers=mailview.raw_headers(raw))
+
+    @app.get("/admin/email/outgoing/<mail_id:int>/frame", **admin)
+    def outgoing_frame(mail_id):
+        mail = OutgoingMail.get_or_none(OutgoingMail.id == mail_id) or bottle.abort(404)
+        return frame(mailview.parse(bytes(mail.raw)).html or "")
+
+    # --- Incoming ------------------------------------------------------------------
+
+    @app.get("/admin/email/incoming", **admin)
+    def incoming_list():
+        q = bottle.request.query
+        text, action = (q.getunicode("q") or "").strip(), q.getunicode("action") or ""
+        paging = Paging()
+        rows = paging.cut(queries.incoming(text, action if action in
+                                           queries.INCOMING_ACTIONS else "",
+                                           paging.size + 1, paging.offset))
+        return render("incoming.html", tab="incoming", rows=rows, paging=paging, q=text,
+                      action=action, actions=queries.INCOMING_ACTIONS)
+
+    def _incoming(entry_id):
+        return IncomingMail.get_or_none(IncomingMail.id == entry_id) or bottle.abort(
+            404, "No such incoming log entry.")
+
+    @app.get("/admin/email/incoming/<entry_id:int>", **admin)
+    def incoming_detail(entry_id):
+        row = _incoming(entry_id)
+        raw = stored_message(row, cfg.spool_dir)
+        parsed = mailview.parse(raw) if raw is not None else None
+        return render("incoming_detail.html", tab="incoming", doc=incoming_json(row),
+                      parsed=parsed, headers=mailview.raw_headers(raw) if raw else None)
+
+    @app.get("/admin/email/incoming/<entry_id:int>/frame", **admin)
+    def incoming_frame(entry_id):
+        raw = stored_message(_incoming(entry_id), cfg.spool_dir)
+        return frame(mailview.parse(raw).html or "" if raw else "")
+
+    @app.post("/admin/email/incoming/<entry_id:int>/retry", **admin)
+    def incoming_retry(entry_id):
+        from appliance.mta.spool import Spool
+        row = _incoming(entry_id)
+        if row.action != "failed":
+            done("Only failed entries can be retried.", f"/admin/email/incoming/{entry_id}")
+        try:
+            Spool(cfg.spool_dir).retry(row.spool_id)
+        except FileNotFoundError:
+            done("This message is no longer in the failed queue (already retried?).",
+                 f"/admin/email/incoming/{entry_id}")
+        done("Queued again: the worker processes it in a moment.",
+             f"/admin/email/incoming/{entry_id}")

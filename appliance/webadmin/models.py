@@ -1,0 +1,58 @@
+"""The panel's own tables: sessions kept on the server, API tokens, login attempts and
+password-reset tokens.  Secrets are stored only as SHA-256 digests: a copy of the database
+does not hand out logins."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from peewee import BooleanField, CharField, ForeignKeyField
+
+from appliance import clock
+from appliance.helpdesk.models import BaseModel, UTCDateTimeField, User
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class WebSession(BaseModel):
+    """A logged-in browser.  The cookie holds the secret; the row holds its digest."""
+    key_hash = CharField(primary_key=True)
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    csrf = CharField()
+    created_at = UTCDateTimeField(default=clock.now)
+    last_seen = UTCDateTimeField(default=clock.now)
+    address = CharField(default="")
+
+
+class ApiToken(BaseModel):
+    """A per-user token for the JSON API (``Authorization: Bearer TOKEN``)."""
+    token_hash = CharField(unique=True)
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="api_tokens")
+    name = CharField()
+    created_at = UTCDateTimeField(default=clock.now)
+    last_used_at = UTCDateTimeField(null=True)
+
+
+class LoginAttempt(BaseModel):
+    """One failed login or reset request, counted per client address and per account."""
+    at = UTCDateTimeField(default=clock.now, index=True)
+    address = CharField(index=True)
+    account = CharField(index=True)
+    kind = CharField(default="login")  # login | reset
+
+
+class PasswordReset(BaseModel):
+    token_hash = CharField(primary_key=True)
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    created_at = UTCDateTimeField(default=clock.now)
+    expires_at = UTCDateTimeField()
+    used = BooleanField(default=False)
+
+
+WEB_MODELS = [WebSession, ApiToken, LoginAttempt, PasswordReset]

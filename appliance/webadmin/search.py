@@ -1,0 +1,134 @@
+"""Full-text search for the panel's lists: SQLite FTS5 tables kept in sync by triggers.
+
+``item_fts`` (title, description, requester), ``message_fts`` (body), ``incoming_fts``
+(subject, sender, message_id) and ``outgoing_fts`` (subject, recipients) use the row id of
+the table they index, so a match is a set of ids and a list page stays an indexed
+``ORDER BY ... LIMIT`` on the base table.  :data:`SCHEMA` is created by migration 5, which
+also fills the tables from the rows that existed before.
+"""
+from __future__ import annotations
+
+import re
+
+SCHEMA = [
+    # items: title and description, plus the requester's address and name
+    "CREATE VIRTUAL TABLE IF NOT EXISTS item_fts USING fts5(title, description, requester,"
+    " prefix='2 3')",
+    """CREATE TRIGGER IF NOT EXISTS item_fts_ai AFTER INSERT ON item BEGIN
+         INSERT INTO item_fts(rowid, title, description, requester) VALUES (new.id, new.title,
+           new.description, (SELECT coalesce(email, '') || ' ' || coalesce(name, '')
+                             FROM person WHERE id = new.requester_id));
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS item_fts_au AFTER UPDATE ON item
+       WHEN old.title IS NOT new.title OR old.description IS NOT new.description
+            OR old.requester_id IS NOT new.requester_id BEGIN
+         UPDATE item_fts SET title = new.title, description = new.description,
+           requester = (SELECT coalesce(email, '') || ' ' || coalesce(name, '')
+                        FROM person WHERE id = new.requester_id)
+         WHERE rowid = new.id;
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS item_fts_ad AFTER DELETE ON item BEGIN
+         DELETE FROM item_fts WHERE rowid = old.id;
+       END""",
+    # conversation messages
+    "CREATE VIRTUAL TABLE IF NOT EXISTS message_fts USING fts5(body, prefix='2 3')",
+    """CREATE TRIGGER IF NOT EXISTS message_fts_ai AFTER INSERT ON message BEGIN
+         INSERT INTO message_fts(rowid, body) VALUES (new.id, new.body);
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS message_fts_au AFTER UPDATE ON message
+       WHEN old.body IS NOT new.body BEGIN
+         UPDATE message_fts SET body = new.body WHERE rowid = new.id;
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS message_fts_ad AFTER DELETE ON message BEGIN
+         DELETE FROM message_fts WHERE rowid = old.id;
+       END""",
+    # the incoming log
+    "CREATE VIRTUAL TABLE IF NOT EXISTS incoming_fts USING fts5(subject, sender, message_id,"
+    " prefix='2 3')",
+    """CREATE TRIGGER IF NOT EXISTS incoming_fts_ai AFTER INSERT ON incomingmail BEGIN
+         INSERT INTO incoming_fts(rowid, subject, sender, message_id) VALUES (new.id,
+           new.subject, coalesce(new.from_email, '') || ' ' || coalesce(new.from_name, '')
+           || ' ' || coalesce(new.mail_from, ''), coalesce(new.message_id, ''));
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS incoming_fts_au AFTER UPDATE ON incomingmail
+       WHEN old.subject IS NOT new.subject OR old.from_email IS NOT new.from_email
+            OR old.from_name IS NOT new.from_name OR old.mail_from IS NOT new.mail_from
+            OR old.message_id IS NOT new.message_id BEGIN
+         UPDATE incoming_fts SET subject = new.subject,
+           sender = coalesce(new.from_email, '') || ' ' || coalesce(new.from_name, '')
+                    || ' ' || coalesce(new.mail_from, ''),
+           message_id = coalesce(new.message_id, '')
+         WHERE rowid = new.id;
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS incoming_fts_ad AFTER DELETE ON incomingmail BEGIN
+         DELETE FROM incoming_fts WHERE rowid = old.id;
+       END""",
+    # the outgoing log: recipients are rows of their own, appended as they are added
+    "CREATE VIRTUAL TABLE IF NOT EXISTS outgoing_fts USING fts5(subject, recipients,"
+    " prefix='2 3')",
+    """CREATE TRIGGER IF NOT EXISTS outgoing_fts_ai AFTER INSERT ON outgoingmail BEGIN
+         INSERT INTO outgoing_fts(rowid, subject, recipients) VALUES (new.id, new.subject, '');
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS outgoing_fts_ad AFTER DELETE ON outgoingmail BEGIN
+         DELETE FROM outgoing_fts WHERE rowid = old.id;
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS outgoing_fts_rcpt AFTER INSERT ON outgoingrecipient BEGIN
+         UPDATE outgoing_fts SET recipients = trim(recipients || ' ' || new.email)
+         WHERE rowid = new.mail_id;
+       END""",
+    # list pages: newest first, optionally by status or type
+    "CREATE INDEX IF NOT EXISTS item_created ON item (created_at, id)",
+    "CREATE INDEX IF NOT EXISTS item_status_created ON item (status, created_at, id)",
+    "CREATE INDEX IF NOT EXISTS item_type_created ON item (type_id, created_at, id)",
+    "CREATE INDEX IF NOT EXISTS item_requester ON item (requester_id, created_at, id)",
+    "CREATE INDEX IF NOT EXISTS incoming_received ON incomingmail (received_at, id)",
+    "CREATE INDEX IF NOT EXISTS outgoing_created ON outgoingmail (created_at, id)",
+    "CREATE INDEX IF NOT EXISTS message_item ON message (item_id, created_at)",
+]
+
+BACKFILL = [
+    "DELETE FROM item_fts",
+    """INSERT INTO item_fts(rowid, title, description, requester)
+       SELECT item.id, item.title, item.description,
+              coalesce(person.email, '') || ' ' || coalesce(person.name, '')
+       FROM item LEFT JOIN person ON person.id = item.requester_id""",
+    "DELETE FROM message_fts",
+    "INSERT INTO message_fts(rowid, body) SELECT id, body FROM message",
+    "DELETE FROM incoming_fts",
+    """INSERT INTO incoming_fts(rowid, subject, sender, message_id)
+       SELECT id, subject, coalesce(from_email, '') || ' ' || coalesce(from_name, '') || ' '
+              || coalesce(mail_from, ''), coalesce(message_id, '') FROM incomingmail""",
+    "DELETE FROM outgoing_fts",
+    """INSERT INTO outgoing_fts(rowid, subject, recipients)
+       SELECT outgoingmail.id, outgoingmail.subject,
+              coalesce((SELECT group_concat(email, ' ') FROM outgoingrecipient
+                        WHERE mail_id = outgoingmail.id), '')
+       FROM outgoingmail""",
+]
+
+
+def install(database) -> None:
+    """Create the FTS tables, triggers and list indexes, and index the existing rows."""
+    for statement in SCHEMA + BACKFILL:
+        database.execute_sql(statement)
+
+
+def match_expression(query: str, column: str | None = None) -> str | None:
+    """An FTS5 expression for what a person typed: every word must occur (as a prefix);
+    a word with punctuation (an address, a Message-ID) must occur as that sequence.
+    None when the query has nothing to search for."""
+    phrases = []
+    for word in query.split():
+        tokens = re.findall(r"\w+", word)
+        if tokens:
+            phrases.append("(" + " + ".join(f'"{t}"' for t in tokens) + "*)")
+    if not phrases:
+        return None
+    expr = " AND ".join(phrases)
+    return f"{{{column}}} : ({expr})" if column else expr
+
+
+def item_number(query: str) -> int | None:
+    """``#12`` or ``12`` names item 12."""
+    text = query.strip().lstrip("#")
+    return int(text) if text.isdigit() and len(text) < 10 else None
