@@ -28,6 +28,9 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "smtp.tls_cert": ("{data_dir}/tls/cert.pem", "Certificate offered with STARTTLS."),
     "smtp.tls_key": ("{data_dir}/tls/key.pem", "Private key of that certificate."),
     "web.listen": ("127.0.0.1:8080", "Address and port of the admin panel."),
+    "web.metrics_token": ("", "Bearer token that Prometheus sends for /metrics "
+                              "(Authorization: Bearer TOKEN); empty: /metrics answers "
+                              "loopback clients only."),
     "dkim.selector": ("appliance", "DKIM selector: the key is published at SELECTOR._domainkey."),
     "dkim.key": ("{data_dir}/dkim/{selector}.private", "DKIM RSA private key (PEM, mode 0600)."),
     "dkim.ed25519_selector": ("{selector}-ed25519", "Selector of the optional ed25519 key."),
