@@ -33,6 +33,25 @@ def make_app(cfg: Config) -> bottle.Bottle:
                       message="This page changes how the appliance works, so only admins "
                               "can open it. Ask an admin if you need something changed.")
     app.install(security.Guard(forbidden))
+    try:  # /healthz and /metrics, when the health module is there
+        from appliance.webadmin import health
+        health.install(app, cfg)
+    except (ImportError, AttributeError):
+        install_healthz(app, cfg)
+
+    @app.get("/static/<name:path>", public=True)
+    def static(name):
+        response = bottle.static_file(name, root=str(HERE / "static"))
+        response.set_header("Cache-Control", "public, max-age=3600")
+        return response
+
+    for module in (auth, items, mailpages, adminpages, api):
+        module.routes(app, cfg)
+    install_error_pages(app)
+    return app
+
+
+def install_healthz(app: bottle.Bottle, cfg: Config) -> None:
     spool = Spool(cfg.spool_dir)
 
     @app.get("/healthz", public=True)
@@ -53,15 +72,8 @@ def make_app(cfg: Config) -> bottle.Bottle:
         bottle.response.content_type = "application/json"
         return json.dumps(status)
 
-    @app.get("/static/<name:path>", public=True)
-    def static(name):
-        response = bottle.static_file(name, root=str(HERE / "static"))
-        response.set_header("Cache-Control", "public, max-age=3600")
-        return response
 
-    for module in (auth, items, mailpages, adminpages, api):
-        module.routes(app, cfg)
-
+def install_error_pages(app: bottle.Bottle) -> None:
     def error_page(error):
         if bottle.request.path.startswith("/api/"):
             bottle.response.content_type = "application/json"
@@ -75,7 +87,6 @@ def make_app(cfg: Config) -> bottle.Bottle:
                       "web service's log.")
     for code in (400, 401, 403, 404, 405, 429, 500):
         app.error(code)(error_page)
-    return app
 
 
 def run(cfg: Config) -> int:

@@ -51,8 +51,9 @@ def is_tls() -> bool:
 
 
 def set_cookie(name: str, value: str, samesite: str = "Lax", max_age: int | None = None):
+    options = {"max_age": max_age} if max_age is not None else {}
     bottle.response.set_cookie(name, value, path="/", httponly=True, samesite=samesite,
-                               secure=is_tls(), max_age=max_age)
+                               secure=is_tls(), **options)
 
 
 def client_address() -> str:
