@@ -8,6 +8,7 @@ need=()
 command -v smtp-source >/dev/null || need+=(postfix)
 command -v opendkim >/dev/null || need+=(opendkim opendkim-tools)
 perl -MMail::DKIM -e1 2>/dev/null || need+=(libmail-dkim-perl)
+command -v chromium >/dev/null || need+=(chromium)
 command -v supervisord >/dev/null || true
 command -v systemd-analyze >/dev/null || need+=(systemd)   # verify/security of systemd/ units
 if [ ${#need[@]} -gt 0 ]; then
