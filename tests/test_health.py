@@ -93,6 +93,9 @@ def test_metrics_loopback_only_without_a_token(box):
     app = make(box)
     code, _, body = call(app, "/metrics", remote="192.0.2.7")
     assert code == 403 and "web.metrics_token" in body
+    # through a reverse proxy on the same host: loopback address, but not a local client
+    assert call(app, "/metrics", headers={"X-Forwarded-For": "203.0.113.9"})[0] == 403
+    assert call(app, "/metrics", headers={"Forwarded": "for=203.0.113.9"})[0] == 403
     code, headers, body = call(app, "/metrics", remote="::1")
     assert code == 200
     assert headers["Content-Type"].startswith("text/plain; version=0.0.4")

@@ -6,7 +6,9 @@ the reason.  The worker has no port to ask: it is alive when no spool entry wait
 than :data:`STUCK_SECONDS`, and its last processed message is shown.
 
 ``/metrics`` (Prometheus text): with ``web.metrics_token`` set, only for
-``Authorization: Bearer TOKEN``; without it, only for loopback clients.
+``Authorization: Bearer TOKEN``; without it, only for loopback clients that came through
+no proxy (a request carrying X-Forwarded-For or Forwarded is refused: behind a reverse
+proxy on the same host, set a token).
 """
 from __future__ import annotations
 
@@ -89,8 +91,11 @@ def metrics_allowed(cfg: Config, request) -> bool:
     if token:
         given = request.get_header("Authorization", "")
         return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    environ = request.environ
+    if environ.get("HTTP_X_FORWARDED_FOR") or environ.get("HTTP_FORWARDED"):
+        return False  # came through a proxy: loopback says nothing about the client
     try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+        return ipaddress.ip_address(environ.get("REMOTE_ADDR", "")).is_loopback
     except ValueError:
         return False
 
