@@ -1,10 +1,15 @@
 """The list queries behind the panel's pages and the API: newest first, filtered, searched
-through the FTS5 tables of :mod:`appliance.webadmin.search` (never a LIKE scan)."""
+through the FTS5 tables of :mod:`appliance.webadmin.search` (never a LIKE scan).
+
+Without search text a list walks its ``(created_at, id)`` index.  With search text it walks
+the FTS table in descending row id (newest first) joined to the base table for the filters,
+and stops at the page's last row."""
 from __future__ import annotations
 
-from peewee import SQL, JOIN
+from peewee import JOIN
 
-from appliance.helpdesk.models import IncomingMail, Item, ItemType, OutgoingMail, Person
+from appliance.helpdesk.models import (IncomingMail, Item, ItemType, OutgoingMail,
+                                       OutgoingRecipient, Person, db)
 from appliance.webadmin.search import item_number, match_expression
 
 ITEM_STATUSES = ["open", "pending", "resolved", "closed"]
@@ -12,86 +17,123 @@ INCOMING_ACTIONS = ["created", "appended", "ignored", "failed"]
 OUTGOING_STATUSES = ["queued", "deferred", "delivered", "bounced", "failed"]
 
 
-def _fts_ids(table: str, expression: str):
-    return SQL(f"(SELECT rowid FROM {table} WHERE {table} MATCH ?)", [expression])
+def _search_ids(fts: str, table: str, expression: str, where: list[tuple[str, object]],
+                limit: int, offset: int, join: str = "") -> list[int]:
+    conditions = "".join(f" AND {sql}" for sql, _ in where)
+    cursor = db.execute_sql(
+        f"SELECT f.rowid FROM {fts} AS f JOIN {table} AS t ON t.id = f.rowid {join}"
+        f" WHERE {fts} MATCH ?{conditions} ORDER BY f.rowid DESC LIMIT ? OFFSET ?",
+        [expression, *[value for _, value in where], limit, offset])
+    return [row[0] for row in cursor]
+
+
+def _in_order(query, model, ids: list[int]) -> list:
+    rows = {row.id: row for row in query.where(model.id.in_(ids))} if ids else {}
+    return [rows[i] for i in ids if i in rows]
+
+
+def _with_number(found: list, number: int | None, lookup, offset: int) -> list:
+    """``#N`` (or a bare number) also names entry/item N: shown first on the first page."""
+    if number is None or offset:
+        return found
+    row = lookup(number)
+    return ([row] + [r for r in found if r.id != number]) if row is not None else found
 
 
 def items(text: str = "", type_name: str = "", status: str = "", requester: str = "",
           assignee: str = "", limit: int = 50, offset: int = 0) -> list[Item]:
     """Items with their type and requester joined, newest first."""
     query = (Item.select(Item, ItemType, Person).join(ItemType)
-             .switch(Item).join(Person, JOIN.LEFT_OUTER, on=(Item.requester == Person.id))
-             .order_by(Item.created_at.desc(), Item.id.desc()))
-    if type_name:
-        query = query.where(ItemType.name == type_name)
-    if status:
-        query = query.where(Item.status == status)
+             .switch(Item).join(Person, JOIN.LEFT_OUTER, on=(Item.requester == Person.id)))
+    agent_id = None
+    if assignee:
+        if "assignee" not in Item._meta.fields:
+            return []
+        agent = Person.get_or_none(Person.email == assignee.strip().lower())
+        if agent is None:
+            return []
+        agent_id = agent.id
+    parts = []
+    if text:
+        expr = match_expression(text)
+        if expr is None and item_number(text) is None:
+            return []
+        if expr:
+            parts.append(expr)
     if requester:
         expr = match_expression(requester, "requester")
         if expr is None:
             return []
-        query = query.where(Item.id.in_(_fts_ids("item_fts", expr)))
-    if assignee and "assignee" in Item._meta.fields:
-        agent = Person.alias()
-        query = query.where(Item.assignee.in_(
-            agent.select(agent.id).where(agent.email == assignee.strip().lower())))
-    if text:
-        number = item_number(text)
-        expr = match_expression(text)
-        if expr is None and number is None:
-            return []
-        found = []
-        if expr:
-            found.append(Item.id.in_(_fts_ids("item_fts", expr)))
-            found.append(Item.id.in_(SQL(
-                "(SELECT item_id FROM message WHERE id IN "
-                "(SELECT rowid FROM message_fts WHERE message_fts MATCH ?))", [expr])))
-        if number is not None:
-            found.append(Item.id == number)
-        condition = found[0]
-        for other in found[1:]:
-            condition = condition | other
-        query = query.where(condition)
-    return list(query.limit(limit).offset(offset))
+        parts.append(expr)
+    if parts:
+        where = []
+        if status:
+            where.append(("t.status = ?", status))
+        if type_name:
+            where.append(("t.type_id = (SELECT id FROM itemtype WHERE name = ?)", type_name))
+        if agent_id is not None:
+            where.append(("t.assignee_id = ?", agent_id))
+        ids = _search_ids("item_fts", "item", " AND ".join(f"({p})" for p in parts),
+                          where, limit, offset)
+        found = _in_order(query, Item, ids)
+    elif text:
+        found = []   # only a number was typed
+    else:
+        if type_name:
+            query = query.where(ItemType.name == type_name)
+        if status:
+            query = query.where(Item.status == status)
+        if agent_id is not None:
+            query = query.where(Item.assignee == agent_id)
+        return list(query.order_by(Item.created_at.desc(), Item.id.desc())
+                    .limit(limit).offset(offset))
+
+    def lookup(number):
+        row = query.where(Item.id == number).first()
+        if row is None or (status and row.status != status) or \
+                (type_name and row.type.name != type_name):
+            return None
+        return row
+    return _with_number(found, item_number(text) if text else None, lookup, offset)
+
+
+def _log(model, fts: str, table: str, time_field, column: str, value: str, text: str,
+         limit: int, offset: int) -> list:
+    query = model.select()
+    if not text:
+        if value:
+            query = query.where(getattr(model, column) == value)
+        return list(query.order_by(time_field.desc(), model.id.desc())
+                    .limit(limit).offset(offset))
+    number, expr = item_number(text), match_expression(text)
+    found = []
+    if expr:
+        where = [(f"t.{column} = ?", value)] if value else []
+        found = _in_order(query, model, _search_ids(fts, table, expr, where, limit, offset))
+    elif number is None:
+        return []
+    if number is not None and not offset:
+        by_item = query.where(model.item == number)
+        if value:
+            by_item = by_item.where(getattr(model, column) == value)
+        seen = {r.id for r in found}
+        found = [r for r in by_item.order_by(model.id.desc()).limit(limit)
+                 if r.id not in seen] + found
+    return found[:limit]
 
 
 def incoming(text: str = "", action: str = "", limit: int = 50, offset: int = 0):
-    query = IncomingMail.select().order_by(IncomingMail.received_at.desc(),
-                                           IncomingMail.id.desc())
-    if action:
-        query = query.where(IncomingMail.action == action)
-    if text:
-        number, expr = item_number(text), match_expression(text)
-        if expr is None and number is None:
-            return []
-        condition = IncomingMail.id.in_(_fts_ids("incoming_fts", expr)) if expr else None
-        if number is not None:
-            by_item = IncomingMail.item == number
-            condition = by_item if condition is None else condition | by_item
-        query = query.where(condition)
-    return list(query.limit(limit).offset(offset))
+    return _log(IncomingMail, "incoming_fts", "incomingmail", IncomingMail.received_at,
+                "action", action, text, limit, offset)
 
 
 def outgoing(text: str = "", status: str = "", limit: int = 50, offset: int = 0):
-    query = OutgoingMail.select().order_by(OutgoingMail.created_at.desc(),
-                                           OutgoingMail.id.desc())
-    if status:
-        query = query.where(OutgoingMail.status == status)
-    if text:
-        number, expr = item_number(text), match_expression(text)
-        if expr is None and number is None:
-            return []
-        condition = OutgoingMail.id.in_(_fts_ids("outgoing_fts", expr)) if expr else None
-        if number is not None:
-            by_item = OutgoingMail.item == number
-            condition = by_item if condition is None else condition | by_item
-        query = query.where(condition)
-    return list(query.limit(limit).offset(offset))
+    return _log(OutgoingMail, "outgoing_fts", "outgoingmail", OutgoingMail.created_at,
+                "status", status, text, limit, offset)
 
 
 def outgoing_recipients(mails) -> dict[int, list[str]]:
     """Recipients of a page of outgoing mail, in one query."""
-    from appliance.helpdesk.models import OutgoingRecipient
     found: dict[int, list[str]] = {}
     ids = [m.id for m in mails]
     if ids:
