@@ -31,6 +31,8 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "web.metrics_token": ("", "Bearer token that Prometheus sends for /metrics "
                               "(Authorization: Bearer TOKEN); empty: /metrics answers "
                               "loopback clients only."),
+    "web.public_url": ("", "The panel's address as people reach it, for links in emails "
+                           "(e.g. https://help.example.com/); empty: http://web.listen/."),
     "dkim.selector": ("appliance", "DKIM selector: the key is published at SELECTOR._domainkey."),
     "dkim.key": ("{data_dir}/dkim/{selector}.private", "DKIM RSA private key (PEM, mode 0600)."),
     "dkim.ed25519_selector": ("{selector}-ed25519", "Selector of the optional ed25519 key."),
@@ -77,6 +79,11 @@ class Config:
     @property
     def domain(self) -> str:
         return self.values["appliance.domain"].lower()
+
+    @property
+    def public_url(self) -> str:
+        url = self.values["web.public_url"] or f"http://{self.values['web.listen']}/"
+        return url if url.endswith("/") else url + "/"
 
     @property
     def spool_dir(self) -> Path:

@@ -132,6 +132,20 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "Text shown below every email; {company} is replaced."),
     Setting("appearance.brand_color", "#2563eb", _color,
             "Accent colour of HTML emails, as #rrggbb."),
+    Setting("automations.max_per_address_hour", "5", _positive_int,
+            "At most this many automated emails to one address per hour (loop protection)."),
+    Setting("automations.max_per_item_hour", "10", _positive_int,
+            "At most this many automated emails about one item per hour."),
+    Setting("automations.due_soon_hours", "24", _positive_int,
+            "How long before a task's due date the 'due soon' automations fire."),
+    Setting("sla.urgent_minutes", "30", _positive_int,
+            "Target for an agent's first public answer to an urgent item, in minutes."),
+    Setting("sla.high_minutes", "120", _positive_int,
+            "Target for the first answer to a high-priority item, in minutes."),
+    Setting("sla.normal_minutes", "480", _positive_int,
+            "Target for the first answer to a normal-priority item, in minutes."),
+    Setting("sla.low_minutes", "2880", _positive_int,
+            "Target for the first answer to a low-priority item, in minutes."),
     Setting("dkim.ed25519", "false", _bool,
             "Also sign with an ed25519 key (RFC 8463) besides RSA."),
 ]}
@@ -149,3 +163,16 @@ def validate(key: str, value: str) -> str:
         return SETTINGS[key].check(value)
     except SettingError as exc:
         raise SettingError(f"{key} {exc}") from None
+
+
+def doc_text() -> str:
+    """The text of docs/settings.md, generated from SETTINGS so the doc never lags."""
+    lines = ["# Settings", "",
+             "Run-time settings live in the database; change them with",
+             "`appliance settings set -c CFG KEY VALUE` (or in the panel). A bad key or value "
+             "is refused with the reason. Bootstrap keys (paths, listen addresses) are in the "
+             "ini file: see [../config/appliance.ini.example](../config/appliance.ini.example)."
+             " Generated from appliance/settings.py.", "",
+             "| key | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{s.key}` | `{s.default or '(empty)'}` | {s.help} |" for s in SETTINGS.values()]
+    return "\n".join(lines) + "\n"

@@ -11,6 +11,9 @@ def test_every_setting_is_in_the_settings_doc():
     text = (ROOT / "docs" / "settings.md").read_text()
     missing = [key for key in SETTINGS if f"`{key}`" not in text]
     assert not missing, f"docs/settings.md lacks {missing}"
+    from appliance.settings import doc_text
+    assert text == doc_text(), "regenerate: python3 -c 'from appliance.settings import " \
+        "doc_text; print(doc_text(), end=\"\")' > docs/settings.md"
 
 
 def test_every_bootstrap_key_is_in_the_example_ini():

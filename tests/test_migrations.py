@@ -6,34 +6,44 @@ import sqlite3
 
 from appliance.helpdesk import migrations
 
-# The first schema as the first release created it (tables and columns that mattered).
-V1_SQL = """
-CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version VALUES (1);
-CREATE TABLE incomingmail (id INTEGER PRIMARY KEY, spool_id VARCHAR(255) NOT NULL UNIQUE,
-  received_at TEXT NOT NULL, processed_at TEXT, peer VARCHAR(255), helo VARCHAR(255),
-  mail_from VARCHAR(255) NOT NULL, rcpt_tos TEXT NOT NULL, from_email VARCHAR(255),
-  from_name VARCHAR(255), subject TEXT NOT NULL, message_id VARCHAR(255),
-  action VARCHAR(255) NOT NULL, item_id INTEGER, decision TEXT, auth TEXT,
-  reasons TEXT NOT NULL, error TEXT, size INTEGER NOT NULL);
+from conftest import DATA
+
+# Data as the first release wrote it, on top of the first schema's tables.
+V1_DATA = """
+INSERT INTO person (id, email, name, created_at) VALUES
+  (1, 'ben@client.example', 'Ben', '2026-11-01T00:00:00+00:00');
+INSERT INTO item (id, type_id, title, status, requester_id, description, description_html,
+  sender_verified, created_at, updated_at) VALUES
+  (1, 1, 'Printer', 'open', 1, 'It is broken', NULL, 1, '2026-11-01T00:00:00+00:00',
+   '2026-11-01T00:00:00+00:00');
 INSERT INTO incomingmail (spool_id, received_at, mail_from, rcpt_tos, subject, action,
-  reasons, size) VALUES ('s1', '2026-11-01T00:00:00+00:00', 'a@b.example', '[]', 'Hi',
-  'created', '[]', 10);
+  reasons, size, item_id) VALUES ('s1', '2026-11-01T00:00:00+00:00', 'a@b.example', '[]',
+  'Printer', 'created', '[]', 10, 1);
+INSERT INTO message (id, item_id, author_id, body, internal, created_at) VALUES
+  (1, 1, 1, 'It is broken', 0, '2026-11-01T00:00:00+00:00');
 """
 
 
 def test_upgrade_from_first_schema_keeps_data(tmp_path):
     path = tmp_path / "old.db"
     con = sqlite3.connect(path)
-    con.executescript(V1_SQL)
+    con.executescript((DATA / "schema_v1.sql").read_text())
+    con.executescript(V1_DATA)
+    con.commit()
     con.close()
     from appliance.helpdesk.database import open_database
     database = open_database(path)
     assert migrations.version(database) == migrations.CURRENT
-    from appliance.helpdesk.models import IncomingMail, OutgoingMail
+    from appliance.helpdesk.models import (Automation, IncomingMail, Item, Message,
+                                           OutgoingMail)
     row = IncomingMail.get(IncomingMail.spool_id == "s1")
-    assert row.subject == "Hi" and row.tls is False
+    assert row.subject == "Printer" and row.tls is False and row.item_id == 1
+    item = Item.get_by_id(1)
+    assert (item.title, item.priority, item.assignee, item.due_at) == ("Printer", "normal",
+                                                                       None, None)
+    assert Message.get_by_id(1).automation is None
     assert OutgoingMail.select().count() == 0
+    assert {a.code for a in Automation.select()} >= {"A02", "A05", "A12", "A21"}
     assert migrations.migrate(database) == []  # nothing left to do, and no error
     database.close()
 

@@ -1,9 +1,10 @@
-"""The whole outbound path in the running worker: a reply is delivered to a real SMTP
+"""The whole outbound path in the running worker: a reply is relayed and delivered to a real SMTP
 server (smarthost mode), signed so that dkimpy verifies it against the record
 ``appliance dkim dns`` prints; a bounce report arriving later marks it bounced and the
 item shows it."""
 from __future__ import annotations
 
+import email
 import json
 import smtplib
 
@@ -22,6 +23,8 @@ def test_reply_is_delivered_signed_and_a_bounce_report_marks_it(box):
         box.cli("settings", "set", "outbound.mode", "smarthost")
         box.cli("settings", "set", "outbound.smarthost", f"127.0.0.1:{sink.port}")
         box.cli("settings", "set", "outbound.security", "none")
+        box.cli("settings", "set", "relay.delay_seconds", "1")
+        box.cli("automations", "disable", "A02")
         box.start("mta")
         box.start("worker")
         with smtplib.SMTP("127.0.0.1", box.smtp_port) as smtp:
@@ -71,3 +74,36 @@ def test_reply_is_delivered_signed_and_a_bounce_report_marks_it(box):
         assert shown["bounced"] == ["ben@client.example"]
         assert len(box.json("items", "list")) == 1
         assert json.dumps(shown)  # the document stays JSON-serialisable
+
+
+def test_customer_mail_gets_the_auto_reply_by_relay_signed(box):
+    """Customer's mail -> ticket -> A02 posts the auto-reply -> after the delay a DKIM-signed
+    relay email reaches the customer with the item's overview and the auto-reply text."""
+    with Sink() as sink:
+        for key, value in (("outbound.mode", "smarthost"),
+                           ("outbound.smarthost", f"127.0.0.1:{sink.port}"),
+                           ("outbound.security", "none"), ("relay.delay_seconds", "2"),
+                           ("appearance.company_name", "Acme Support")):
+            box.cli("settings", "set", key, value)
+        box.start("mta")
+        box.start("worker")
+        with smtplib.SMTP("127.0.0.1", box.smtp_port) as smtp:
+            smtp.sendmail("ben@client.example", [f"tickets@{DOMAIN}"],
+                          message(subject="Plotter offline", message_id="<ar1@client.example>"))
+        [item] = wait_for(lambda: box.json("items", "list"))
+        shown = box.json("items", "show", str(item["id"]))
+        assert [m["automation"] for m in shown["messages"]] == [None, "A02"]
+        [got] = wait_for(lambda: sink.received, timeout=15)
+        assert got.rcpt_tos == ["ben@client.example"]
+        txt = dns_from_records(box)
+        assert dkim.verify(got.data, dnsfunc=lambda name, timeout=5: txt.get(
+            name.decode(), "").encode())
+        msg = email.message_from_bytes(got.data)
+        assert msg["Subject"] == f"[#{item['id']}] Plotter offline"
+        assert msg["Auto-Submitted"] == "auto-replied"
+        body = msg.get_payload()[0].get_payload(decode=True).decode()
+        assert "Dear Ben Carter," in body and "thank you for your request" in body
+        assert f"Ticket #{item['id']}: Plotter offline" in body
+        assert "Status: open" in body and "Requester: Ben Carter" in body
+        html = msg.get_payload()[1].get_payload(decode=True).decode()
+        assert "Acme Support" in html and "Dear Ben Carter," in html

@@ -24,6 +24,14 @@ def register(sub) -> None:
     p.add_argument("--body", required=True)
     p.add_argument("--internal", action="store_true")
     p.set_defaults(func=cmd_reply)
+    p = items.add_parser("set", help="change an item's status, priority, assignee, due date")
+    add_config(p)
+    p.add_argument("id", type=int)
+    p.add_argument("--status", choices=["open", "pending", "resolved", "closed"])
+    p.add_argument("--priority", choices=["low", "normal", "high", "urgent"])
+    p.add_argument("--assignee", help="a user's email, or 'none'")
+    p.add_argument("--due", help="ISO 8601 date and time with offset, or 'none'")
+    p.set_defaults(func=cmd_set)
     p = items.add_parser("seen", help="mark an item's messages seen by a person")
     add_config(p)
     p.add_argument("id", type=int)
@@ -76,28 +84,46 @@ def _user_person(email: str):
 
 def cmd_reply(args) -> int:
     from appliance.helpdesk import conversation
-    from appliance.helpdesk.mailer import Mailer
+    from appliance.helpdesk.intake import setting
+    from appliance.helpdesk.models import RelayEntry
     cfg = open_db(args)
     item = _item(args.id)
     author = _user_person(args.author)
-    message, mails = conversation.post(Mailer(cfg), item, author, args.body, args.internal)
-    to = ", ".join(m.recipients[0].email for m in mails)
-    print(f"message {message.id} posted on item #{item.id}; {len(mails)} email(s) queued"
-          + (f" to {to}" if to else ""))
+    delay = int(setting("relay.delay_seconds", cfg.domain))
+    message = conversation.post(item, author, args.body, args.internal, delay)
+    waiting = [e.person.email for e in RelayEntry.select().where(RelayEntry.message == message)]
+    print(f"message {message.id} posted on item #{item.id}"
+          + (f"; relayed in {delay} s unless seen: {', '.join(waiting)}" if waiting else ""))
+    return 0
+
+
+def cmd_set(args) -> int:
+    from datetime import datetime
+
+    from appliance.helpdesk import conversation
+    open_db(args)
+    item = _item(args.id)
+    fields: dict = {"status": args.status, "priority": args.priority}
+    if args.assignee:
+        fields["assignee"] = None if args.assignee == "none" else _user_person(args.assignee)
+    if args.due:
+        try:
+            due = None if args.due == "none" else datetime.fromisoformat(args.due)
+        except ValueError:
+            raise CommandError(f"--due: not an ISO 8601 time: {args.due!r}") from None
+        if due is not None and due.tzinfo is None:
+            raise CommandError("--due needs a UTC offset, e.g. 2026-12-01T09:00:00+00:00")
+        fields["due_at"] = due
+    changes = conversation.update(item, **fields)
+    print(f"item #{item.id}: " + ("; ".join(changes) if changes else "nothing changed"))
     return 0
 
 
 def cmd_seen(args) -> int:
-    from appliance import clock
-    from appliance.helpdesk.models import Seen, db
+    from appliance.helpdesk import relay
     open_db(args)
     item = _item(args.id)
     person = _user_person(args.by)
-    count = 0
-    with db.atomic():
-        for message in item.messages:
-            _, created = Seen.get_or_create(message=message, person=person,
-                                            defaults={"at": clock.now()})
-            count += created
+    count = relay.mark_seen(item, person)
     print(f"{count} message(s) of item #{item.id} marked seen by {person.email}")
     return 0

@@ -1,18 +1,63 @@
-"""Posting into an item's conversation: the message and the mail it causes commit
-together."""
+"""Changing an item from the panel or the command line: posting a message, setting its
+fields.  Each change records its event for automations, and a posted message is queued
+for the relay (followers who do not see it within the delay get it by email)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from appliance import clock
-from appliance.helpdesk.mailer import Mailer, mail_posted_message
-from appliance.helpdesk.models import Item, Message, OutgoingMail, Person, db
+from appliance.helpdesk import context, relay
+from appliance.helpdesk.models import Event, Item, Message, Person, Seen, db
+from appliance.settings import SettingError
+
+STATUSES = ("open", "pending", "resolved", "closed")
+PRIORITIES = ("low", "normal", "high", "urgent")
 
 
-def post(mailer: Mailer, item: Item, author: Person | None, body: str,
-         internal: bool = False) -> tuple[Message, list[OutgoingMail]]:
+def post(item: Item, author: Person | None, body: str, internal: bool = False,
+         relay_delay: int = 60) -> Message:
+    """Post a message; returns it.  Its author has seen it; the relay has the rest."""
+    now = clock.now()
     with db.atomic():
         message = Message.create(item=item, author=author, body=body, internal=internal,
-                                 created_at=clock.now())
-        item.updated_at = clock.now()
+                                 created_at=now)
+        if author is not None:
+            Seen.get_or_create(message=message, person=author)
+        if not internal and item.first_response_at is None and context.is_user(author):
+            item.first_response_at = now
+        item.updated_at = now
         item.save()
-        mails = mail_posted_message(mailer, message)
-    return message, mails
+        Event.create(kind="message_posted", item=item, message=message, at=now)
+        relay.enqueue(message, relay_delay)
+    return message
+
+
+def update(item: Item, *, status: str | None = None, priority: str | None = None,
+           assignee: Person | None | bool = False, due_at: datetime | None | bool = False
+           ) -> list[str]:
+    """Change fields (``False`` leaves one as it is); returns what changed, in words."""
+    if status is not None and status not in STATUSES:
+        raise SettingError(f"status must be one of {', '.join(STATUSES)}")
+    if priority is not None and priority not in PRIORITIES:
+        raise SettingError(f"priority must be one of {', '.join(PRIORITIES)}")
+    changes = []
+    now = clock.now()
+    with db.atomic():
+        if status is not None and status != item.status:
+            Event.create(kind="status_changed", item=item, at=now,
+                         detail={"from": item.status, "to": status})
+            changes.append(f"status {item.status} -> {status}")
+            item.status = status
+        if priority is not None and priority != item.priority:
+            changes.append(f"priority {item.priority} -> {priority}")
+            item.priority = priority
+        if assignee is not False and assignee != item.assignee:
+            changes.append(f"assignee -> {assignee.email if assignee else 'nobody'}")
+            item.assignee = assignee
+        if due_at is not False and due_at != item.due_at:
+            changes.append(f"due -> {clock.iso(due_at) if due_at else 'none'}")
+            item.due_at = due_at
+        if changes:
+            item.updated_at = now
+            item.save()
+    return changes

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Callable
 
 from appliance import clock
-from appliance.helpdesk import classify, people, threading
+from appliance.addresses import parse_people
+from appliance.helpdesk import classify, people, relay, threading
 from appliance.helpdesk.mailparse import Parsed, parse_message
-from appliance.helpdesk.models import (Attachment, Blocked, Follower, IncomingMail, Item,
-                                       ItemType, Message, MessageIdClaim, Person, User, db)
+from appliance.helpdesk.models import (Attachment, Blocked, Event, Follower, IncomingMail,
+                                       Item, ItemType, Message, MessageIdClaim, Person, Seen,
+                                       User, db)
 from appliance.mta.auth import AuthResults
 from appliance.mta.deliverer import mark_bounced
 from appliance.mta.spool import Entry
@@ -41,6 +43,7 @@ class IntakeContext:
     types: dict[str, ItemType]          # capture address -> item type
     classify: classify.Context
     authenticate: Callable[[Entry], "AuthResults"] | None = None
+    relay_delay: int = 60
 
 
 def setting(key: str, domain: str) -> str:
@@ -64,7 +67,8 @@ def load_context(domain: str, attachments_dir: Path) -> IntakeContext:
         blocklist=tuple(b.pattern for b in Blocked.select()),
         agent_forwarding=setting("intake.agent_forwarding", domain) == "true",
     )
-    return IntakeContext(domain, attachments_dir, types, ctx)
+    return IntakeContext(domain, attachments_dir, types, ctx,
+                         relay_delay=int(setting("relay.delay_seconds", domain)))
 
 
 def store_attachment(root: Path, data: bytes) -> str:
@@ -95,11 +99,24 @@ def _add_message(item: Item, parsed: Parsed, author: Person | None, log_row: Inc
     message = Message.create(item=item, author=author, body=parsed.text,
                              body_html=parsed.html, message_id=parsed.message_id,
                              incoming=log_row, created_at=clock.now())
+    if author is not None:
+        Seen.get_or_create(message=message, person=author)
     for part in parsed.attachments:
         rel = store_attachment(ctx.attachments_dir, part.data)
         Attachment.create(message=message, filename=part.filename[:255],
                           content_type=part.content_type[:255], size=len(part.data), path=rel)
     return message
+
+
+def _announce(kind: str, item: Item, message: Message, parsed: Parsed,
+              decision: classify.Decision, ctx: IntakeContext) -> None:
+    """Tell automations (an event) and the relay (followers who did not get this mail
+    themselves: the sender and the To/Cc people did)."""
+    Event.create(kind=kind, item=item, message=message, at=clock.now(),
+                 detail={"automated": decision.automated, "channel": "email"})
+    got_it = {p.email.lower() for p in parse_people(parsed.message.get("To"),
+                                                    parsed.message.get("Cc"))}
+    relay.enqueue(message, ctx.relay_delay, got_it)
 
 
 def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_failed: bool,
@@ -138,9 +155,10 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_fai
     author = person_row(parsed.sender) if parsed.sender else None
     if thread.item is not None:
         item = thread.item
-        _add_message(item, parsed, author, log_row, ctx)
+        message = _add_message(item, parsed, author, log_row, ctx)
         for person in decision.followers:
             people.follow(item, person_row(person))
+        _announce("message_posted", item, message, parsed, decision, ctx)
         if decision.automated is None and item.status in ("closed", "resolved"):
             item.status = "open"
             reasons.append(f"Item #{item.id} reopened by the reply.")
@@ -159,11 +177,13 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_fai
     item = Item.create(type=item_type, title=(parsed.subject or "(no subject)")[:500],
                        requester=requester, description=parsed.text,
                        description_html=parsed.html, sender_verified=not dmarc_failed,
+                       channel="email", automated=decision.automated,
                        created_at=clock.now(), updated_at=clock.now())
-    _add_message(item, parsed, author, log_row, ctx)
+    message = _add_message(item, parsed, author, log_row, ctx)
     rows = {p.id: p for p in (person_row(person) for person in decision.followers)}
     if rows:  # a new item has no followers yet: one insert for all of them
         Follower.insert_many([{"item": item.id, "person": pid} for pid in rows]).execute()
+    _announce("item_created", item, message, parsed, decision, ctx)
     reasons.append(f"New {item_type.name} #{item.id} created from mail to "
                    f"{item_type.capture_local}@{ctx.domain}.")
     return Outcome("created", item, reasons)

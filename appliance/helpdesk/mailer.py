@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from appliance import mailids
 from appliance.config import Config
-from appliance.helpdesk import people
 from appliance.helpdesk.intake import setting
-from appliance.helpdesk.models import (Item, Message, OutgoingMail, OutgoingRecipient, Person,
-                                       User)
-from appliance.helpdesk.rendering import Appearance, default_source, render_email
+from appliance.helpdesk.models import Item, Message, OutgoingMail, OutgoingRecipient, Person
+from appliance.helpdesk.rendering import Appearance, render_email
 from appliance.mta import outbox
 from appliance.mta.compose import Outgoing, compose
 from appliance.mta.dkim import Signer
@@ -75,32 +73,3 @@ def describe(signer: Signer) -> str:
     if signer.ed25519_key:
         text += f"; ed25519-sha256 s={signer.ed25519_selector}"
     return text
-
-
-def is_user(person: Person) -> bool:
-    return User.select().where(User.person == person, User.active == True).exists()  # noqa
-
-
-def recipients_of(message: Message) -> list[Person]:
-    """Followers who get a posted message: never its author; an internal message only
-    reaches agents and admins."""
-    found = []
-    for person in people.followers(message.item):
-        if message.author_id is not None and person.id == message.author_id:
-            continue
-        if message.internal and not is_user(person):
-            continue
-        found.append(person)
-    return found
-
-
-def mail_posted_message(mailer: Mailer, message: Message) -> list[OutgoingMail]:
-    """Mail a message posted on an item to its followers (issue 5 adds the unseen delay)."""
-    item = message.item
-    context = {"item": item, "message": message, "requester": item.requester,
-               "author": message.author}
-    return [mailer.send(to=person, subject_source=default_source("reply", "subject"),
-                        body_source=default_source("reply", "body"), context=context,
-                        kind="reply", item=item, author=message.author,
-                        conversation_message=message)
-            for person in recipients_of(message)]

@@ -21,13 +21,26 @@ def _v2_outbound(database: Database) -> None:
 
 def add_column(database: Database, model, field_name: str) -> None:
     """Add a model's column unless the table has it already (a database created after the
-    column joined the model, by the first migration's create_tables)."""
-    from playhouse.migrate import SchemaMigrator, migrate as run
+    column joined the model, by the first migration's create_tables).  A plain
+    ``ALTER TABLE ... ADD COLUMN`` with the default in SQL: no table rebuild, so foreign
+    keys pointing at the table stay intact."""
     table = model._meta.table_name
     field = model._meta.fields[field_name]
     if field.column_name in {c.name for c in database.get_columns(table)}:
         return
-    run(SchemaMigrator.from_database(database).add_column(table, field.column_name, field))
+    ctx = database.get_sql_context()
+    column_sql, params = ctx.sql(field.ddl(ctx)).query()
+    if not field.null:
+        default = field.default
+        if default is None or callable(default):
+            raise ValueError(f"{table}.{field.column_name}: a NOT NULL column added later "
+                             f"needs a constant default")
+        literal = {True: "1", False: "0"}.get(default) if isinstance(default, bool) else None
+        if literal is None:
+            literal = str(default) if isinstance(default, (int, float)) else \
+                "'" + str(field.db_value(default)).replace("'", "''") + "'"
+        column_sql += f" DEFAULT {literal}"
+    database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column_sql}', params)
 
 
 def _v3_incoming_tls(database: Database) -> None:
@@ -40,10 +53,22 @@ def _v5_web(database: Database) -> None:
     search.install(database)
 
 
+def _v4_message_center(database: Database) -> None:
+    for name in ("priority", "assignee", "due_at", "channel", "automated",
+                 "first_response_at"):
+        add_column(database, models.Item, name)
+    add_column(database, models.Message, "automation")
+    database.create_tables(models.CENTER_MODELS, safe=True)
+    from appliance.helpdesk.automations import install_defaults
+    install_defaults()
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
     (3, "incoming log records whether the sender used TLS", _v3_incoming_tls),
+    (4, "message center: automations, events, templates, relay; item priority, "
+        "assignee, due date", _v4_message_center),
     (5, "web sessions, API tokens, login attempts, full-text search", _v5_web),
 ]
 

@@ -76,6 +76,12 @@ class Item(BaseModel):
     title = TextField()
     status = CharField(default="open")
     requester = ForeignKeyField(Person, null=True)
+    priority = CharField(default="normal")          # low | normal | high | urgent
+    assignee = ForeignKeyField(Person, null=True, backref="assigned")
+    due_at = UTCDateTimeField(null=True)
+    channel = CharField(default="email")            # email | panel | cli
+    automated = CharField(null=True)                 # the incoming mail was automated
+    first_response_at = UTCDateTimeField(null=True)  # an agent's first public answer
     description = TextField(default="")
     description_html = TextField(null=True)
     sender_verified = BooleanField(default=True)
@@ -115,6 +121,7 @@ class Message(BaseModel):
     internal = BooleanField(default=False)
     message_id = CharField(null=True, index=True)
     incoming = ForeignKeyField(IncomingMail, null=True, on_delete="SET NULL")
+    automation = CharField(null=True)   # code of the automation that posted it
     created_at = UTCDateTimeField(default=clock.now)
 
 
@@ -190,6 +197,66 @@ class OutgoingEvent(BaseModel):
     detail = TextField(default="")
 
 
+class Automation(BaseModel):
+    """A rule of the message center: when (trigger + conditions) it does what (actions)."""
+    code = CharField(primary_key=True)      # A02
+    name = CharField()
+    trigger = CharField()                   # item_created | message_posted | status_changed
+    #                                         | due_soon | sla_breached | time_elapsed
+    conditions = JSONField(default=dict)
+    actions = JSONField(default=list)
+    enabled = BooleanField(default=True)
+    builtin = BooleanField(default=True)
+
+
+class AutomationRun(BaseModel):
+    """An automation fired once for this key (event id or time trigger): a restart or a
+    second worker never fires it again."""
+    automation = CharField()
+    item = ForeignKeyField(Item, null=True, on_delete="CASCADE")
+    key = CharField()
+    at = UTCDateTimeField(default=clock.now)
+    outcome = TextField(default="")
+
+    class Meta:
+        indexes = ((("automation", "item", "key"), True),)
+
+
+class Event(BaseModel):
+    """Something happened to an item; automations look at it once."""
+    kind = CharField()                      # item_created | message_posted | status_changed
+    item = ForeignKeyField(Item, on_delete="CASCADE")
+    message = ForeignKeyField(Message, null=True, on_delete="CASCADE")
+    automation = CharField(null=True)       # set when an automation caused it
+    detail = JSONField(default=dict)
+    at = UTCDateTimeField(default=clock.now)
+    processed = BooleanField(default=False, index=True)
+
+
+class TemplateOverride(BaseModel):
+    """An admin's edit of a message-center template; no row means the default."""
+    name = CharField(primary_key=True)
+    subject = TextField(null=True)
+    body = TextField(null=True)
+    enabled = BooleanField(default=True)
+    updated_at = UTCDateTimeField(default=clock.now)
+
+
+class RelayEntry(BaseModel):
+    """A posted message waiting to be mailed to one follower unless they see it first."""
+    message = ForeignKeyField(Message, on_delete="CASCADE")
+    person = ForeignKeyField(Person, on_delete="CASCADE")
+    item = ForeignKeyField(Item, on_delete="CASCADE")
+    due_at = UTCDateTimeField(index=True)
+    state = CharField(default="pending", index=True)   # pending | sent | seen | skipped
+    mail = ForeignKeyField(OutgoingMail, null=True, on_delete="SET NULL")
+    done_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("message", "person"), True),)
+
+
 ALL_MODELS = [Setting, Person, User, ItemType, Item, IncomingMail, Message, Follower,
               Attachment, Seen, MessageIdClaim, Blocked]
 OUTBOUND_MODELS = [OutgoingMail, OutgoingRecipient, OutgoingEvent]
+CENTER_MODELS = [Automation, AutomationRun, Event, TemplateOverride, RelayEntry]

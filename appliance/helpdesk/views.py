@@ -13,6 +13,8 @@ def person(row: Person | None) -> dict | None:
 
 def item_summary(item: Item) -> dict:
     return {"id": item.id, "type": item.type.name, "title": item.title, "status": item.status,
+            "priority": item.priority, "assignee": person(item.assignee),
+            "due_at": iso(item.due_at), "channel": item.channel, "automated": item.automated,
             "requester": person(item.requester),
             "followers": [p.to_json() for p in people.followers(item)],
             "sender_verified": item.sender_verified,
@@ -25,6 +27,7 @@ def item_summary(item: Item) -> dict:
 def message_json(message: Message) -> dict:
     return {"id": message.id, "author": person(message.author), "body": message.body,
             "internal": message.internal, "created_at": iso(message.created_at),
+            "automation": message.automation,
             "message_id": message.message_id,
             "attachments": [{"filename": a.filename, "content_type": a.content_type,
                              "size": a.size} for a in message.attachments]}

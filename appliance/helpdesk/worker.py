@@ -14,7 +14,9 @@ import traceback
 
 from appliance import captures, clock, resolving
 from appliance.config import Config
-from appliance.helpdesk import intake
+from appliance.helpdesk import intake, relay, scheduler
+from appliance.helpdesk.automations import Engine
+from appliance.helpdesk.mailer import Mailer
 from appliance.helpdesk.database import open_database
 from appliance.helpdesk.models import IncomingMail, ItemType
 from appliance.mta import deliverer
@@ -37,6 +39,8 @@ class Worker:
         self.last_housekeeping = 0.0
         self.authenticate = authenticator(cfg)
         self.wake = threading.Event()
+        self.mailer = Mailer(cfg)
+        self.last_tick = 0.0
 
     def process_one(self, entry_id: str, ctx: intake.IntakeContext) -> str:
         """Process one entry; returns the action logged for it."""
@@ -85,6 +89,24 @@ class Worker:
             log.info("housekeeping: %d spool files and %d log entries past "
                      "retention removed", purged, removed)
 
+    def center_tick(self, now=None) -> dict:
+        """The message center's turn: automations for new events, time triggers, and the
+        relay of messages nobody has seen in time."""
+        now = now or clock.now()
+        counts = {}
+        try:
+            engine = Engine(self.mailer)
+            counts["automations"] = engine.process_events(now)
+            counts["scheduled"] = scheduler.run(engine, now)
+            counts["relayed"] = relay.run(self.mailer, now)
+        except Exception:
+            log.exception("message center run failed; retrying in a second")
+            return counts
+        if any(counts.values()):
+            log.info("message center: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
+            self.wake.set()  # new mail in the queue: deliver it now
+        return counts
+
     def deliver_loop(self) -> None:
         """The outgoing queue, in its own thread so slow remote servers never hold up
         intake.  Every second: deliver what is due."""
@@ -108,6 +130,9 @@ class Worker:
         sender.start()
         while not self.stopping:
             handled = self.run_once()
+            if time.monotonic() - self.last_tick >= 1.0 or handled:
+                self.last_tick = time.monotonic()
+                self.center_tick()
             if time.monotonic() - self.last_housekeeping > 300:
                 self.last_housekeeping = time.monotonic()
                 self.housekeeping()

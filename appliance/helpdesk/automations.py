@@ -1,0 +1,255 @@
+"""Automations: rules stored as data (trigger, conditions, actions), described in words,
+evaluated by the worker for events and by the scheduler for time.
+
+Each firing is recorded in ``AutomationRun`` under a key (the event, or the time trigger's
+moment) inside the same transaction as its actions, so a restart or a second worker never
+fires it twice.  Automations never fire for automated mail, nor on their own output.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from peewee import IntegrityError
+
+from appliance import clock
+from appliance.helpdesk import context as ctx
+from appliance.helpdesk import protection, relay, templates
+from appliance.helpdesk.models import (Automation, AutomationRun, Event, Follower, Item,
+                                       Message, Person, User, db)
+
+log = logging.getLogger("appliance.automations")
+
+TRIGGERS = {
+    "item_created": "an item is created",
+    "message_posted": "a message is posted",
+    "status_changed": "an item's status changes",
+    "due_soon": "a task's due date is near",
+    "sla_breached": "an item passes its SLA target for a first answer",
+    "time_elapsed": "an item has not changed for a while",
+}
+RECIPIENTS = ("requester", "followers", "assignees", "admins")
+FIELDS = ("status", "priority")
+
+DEFAULTS = [
+    dict(code="A02", name="Auto-reply on new ticket", trigger="item_created",
+         conditions={"type": ["ticket"], "channel": ["email"], "requester_known": True},
+         actions=[{"do": "post_message", "template": "auto_reply", "internal": False}],
+         enabled=True),
+    dict(code="A05", name="Task due soon", trigger="due_soon",
+         conditions={"type": ["task"]},
+         actions=[{"do": "send_email", "template": "task_due_soon", "to": "assignees"}],
+         enabled=True),
+    dict(code="A12", name="New ticket: tell the admins", trigger="item_created",
+         conditions={"type": ["ticket"]},
+         actions=[{"do": "send_email", "template": "new_item", "to": "admins"}],
+         enabled=False),
+    dict(code="A13", name="New task: tell the admins", trigger="item_created",
+         conditions={"type": ["task"]},
+         actions=[{"do": "send_email", "template": "new_item", "to": "admins"}],
+         enabled=False),
+    dict(code="A21", name="SLA breached", trigger="sla_breached", conditions={},
+         actions=[{"do": "send_email", "template": "sla_breached", "to": "assignees"},
+                  {"do": "send_email", "template": "sla_breached", "to": "admins"}],
+         enabled=False),
+]
+
+
+def install_defaults() -> int:
+    """Create the default automations that do not exist yet (init and migration)."""
+    created = 0
+    for spec in DEFAULTS:
+        _, new = Automation.get_or_create(code=spec["code"], defaults={
+            **{k: v for k, v in spec.items() if k != "code"}, "builtin": True})
+        created += new
+    return created
+
+
+# -- words -------------------------------------------------------------------------------
+
+def _conditions_words(conditions: dict) -> str:
+    parts = []
+    if conditions.get("type"):
+        parts.append(" or ".join(conditions["type"]))
+    words = []
+    if conditions.get("channel"):
+        words.append("from " + " or ".join(conditions["channel"]))
+    if conditions.get("status"):
+        words.append("with status " + " or ".join(conditions["status"]))
+    if conditions.get("priority"):
+        words.append("with priority " + " or ".join(conditions["priority"]))
+    if conditions.get("requester_known"):
+        words.append("with a known requester")
+    if conditions.get("hours"):
+        words.append(f"after {conditions['hours']} hours without change")
+    return " ".join(parts + words)
+
+
+def _action_words(action: dict) -> str:
+    title = templates.SPECS[action["template"]].title if action.get("template") else ""
+    if action["do"] == "post_message":
+        kind = "an internal note" if action.get("internal") else "a public message"
+        return (f"posts {kind} \"{title}\" in the conversation"
+                + ("" if action.get("internal") else " (followers get it through the relay)"))
+    if action["do"] == "send_email":
+        to = action["to"][len("address:"):] if action["to"].startswith("address:") \
+            else f"the {action['to']}"
+        return f"emails \"{title}\" to {to}"
+    if action["do"] == "set_field":
+        return f"sets {action['field']} to {action['value']}"
+    return action["do"]
+
+
+def describe(automation: Automation) -> str:
+    """When it fires, to whom it goes and what it says, in one sentence."""
+    what = _conditions_words(automation.conditions or {})
+    when = TRIGGERS.get(automation.trigger, automation.trigger)
+    if what:
+        when = when.replace("an item", f"a {what}", 1).replace("a task", f"a {what}", 1) \
+            if "item" in when or "task" in when else f"{when} ({what})"
+    actions = "; ".join(_action_words(a) for a in automation.actions or [])
+    return f"When {when}: {actions}."
+
+
+def to_json(automation: Automation) -> dict:
+    return {"code": automation.code, "name": automation.name, "enabled": automation.enabled,
+            "trigger": automation.trigger, "description": describe(automation),
+            "conditions": automation.conditions, "actions": automation.actions,
+            "templates": sorted({a["template"] for a in automation.actions
+                                 if a.get("template")})}
+
+
+# -- matching ---------------------------------------------------------------------------
+
+def matches(automation: Automation, item: Item) -> bool:
+    cond = automation.conditions or {}
+    if item.automated:
+        return False   # never for automated mail
+    checks = (("type", item.type.name), ("channel", item.channel), ("status", item.status),
+              ("priority", item.priority))
+    for key, value in checks:
+        if cond.get(key) and value not in cond[key]:
+            return False
+    if cond.get("requester_known") and item.requester_id is None:
+        return False
+    return True
+
+
+# -- firing -----------------------------------------------------------------------------
+
+class Engine:
+    """Runs automations with a mailer (for emails) and the relay delay (for messages)."""
+
+    def __init__(self, mailer) -> None:
+        self.mailer = mailer
+
+    def setting(self, key: str) -> str:
+        return self.mailer.setting(key)
+
+    def fire(self, automation: Automation, item: Item, key: str, now: datetime,
+             message: Message | None = None) -> str | None:
+        """Run ``automation`` once for (item, key); None when it had already fired."""
+        try:
+            with db.atomic():
+                run = AutomationRun.create(automation=automation.code, item=item, key=key,
+                                           at=now)
+                outcomes = [self._act(automation, action, item, now, message)
+                            for action in automation.actions]
+                run.outcome = "; ".join(outcomes)
+                run.save()
+        except IntegrityError:
+            return None
+        log.info("automation %s fired item=%s key=%s: %s", automation.code, item.id, key,
+                 run.outcome)
+        return run.outcome
+
+    def _refusal(self, person: Person, item: Item, now: datetime) -> str | None:
+        return protection.refusal(
+            person.email, item.id, now, int(self.setting("automations.max_per_address_hour")),
+            int(self.setting("automations.max_per_item_hour")))
+
+    def _act(self, automation: Automation, action: dict, item: Item, now: datetime,
+             message: Message | None) -> str:
+        do = action["do"]
+        if do == "post_message":
+            return self._post(automation, action, item, now)
+        if do == "send_email":
+            return self._email(automation, action, item, now, message)
+        if do == "set_field" and action.get("field") in FIELDS:
+            old = getattr(item, action["field"])
+            setattr(item, action["field"], action["value"])
+            item.save()
+            if action["field"] == "status" and old != action["value"]:
+                Event.create(kind="status_changed", item=item, automation=automation.code,
+                             detail={"from": old, "to": action["value"]}, at=now)
+            return f"{action['field']} set to {action['value']}"
+        return f"unknown action {do!r} skipped"
+
+    def _post(self, automation: Automation, action: dict, item: Item, now: datetime) -> str:
+        internal = bool(action.get("internal"))
+        if not internal and item.requester is not None:
+            why = self._refusal(item.requester, item, now)
+            if why:
+                return f"no message posted: {why}"
+        context = ctx.for_item(item, item.requester, self.mailer.cfg.public_url,
+                               self.mailer.appearance().company_name)
+        template = templates.get(action["template"])
+        body = templates.TEXT_ENV.from_string(template.body).render(**context).strip()
+        posted = Message.create(item=item, author=None, body=body, internal=internal,
+                                automation=automation.code, created_at=now)
+        Event.create(kind="message_posted", item=item, message=posted,
+                     automation=automation.code, at=now)
+        relay.enqueue(posted, int(self.setting("relay.delay_seconds")))
+        return f"message {posted.id} posted"
+
+    def _recipients(self, to: str, item: Item) -> list[Person]:
+        if to == "requester":
+            return [item.requester] if item.requester else []
+        if to == "followers":
+            return list(Person.select().join(Follower).where(Follower.item == item))
+        if to == "assignees":
+            return [item.assignee] if item.assignee else []
+        if to == "admins":
+            return list(Person.select().join(User).where(User.role == "admin",
+                                                          User.active == True))  # noqa
+        if to.startswith("address:"):
+            from appliance.addresses import Person as Address
+            from appliance.helpdesk import people
+            return [people.get(Address(to[len("address:"):]))]
+        return []
+
+    def _email(self, automation: Automation, action: dict, item: Item, now: datetime,
+               message: Message | None) -> str:
+        template = templates.get(action["template"])
+        results = []
+        for person in self._recipients(action["to"], item):
+            why = self._refusal(person, item, now)
+            if why:
+                results.append(f"not sent to {person.email}: {why}")
+                continue
+            context = ctx.for_item(item, person, self.mailer.cfg.public_url,
+                                   self.mailer.appearance().company_name, message)
+            self.mailer.send(to=person, subject_source=template.subject,
+                             body_source=template.body, context=context, kind="automated",
+                             item=item, auto_submitted="auto-generated")
+            results.append(f"emailed {person.email}")
+        return ", ".join(results) or f"nobody to email ({action['to']})"
+
+    # -- the worker's entry points ------------------------------------------------------
+
+    def process_events(self, now: datetime | None = None, limit: int = 200) -> int:
+        """Look at new events once each; returns how many automations fired."""
+        now = now or clock.now()
+        fired = 0
+        by_trigger: dict[str, list[Automation]] = {}
+        for automation in Automation.select().where(Automation.enabled == True):  # noqa
+            by_trigger.setdefault(automation.trigger, []).append(automation)
+        for event in Event.select().where(Event.processed == False).order_by(  # noqa
+                Event.id).limit(limit):
+            if event.automation is None and not event.detail.get("automated"):
+                for automation in by_trigger.get(event.kind, []):
+                    if matches(automation, event.item) and self.fire(
+                            automation, event.item, f"event:{event.id}", now, event.message):
+                        fired += 1
+            Event.update(processed=True).where(Event.id == event.id).execute()
+        return fired

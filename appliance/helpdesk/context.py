@@ -1,0 +1,48 @@
+"""What templates see: plain values built from the database, never model objects (a
+template must not be able to call ``delete_instance``)."""
+from __future__ import annotations
+
+from appliance.clock import iso
+from appliance.helpdesk.models import Item, Message, Person, User
+
+
+EMPTY_MESSAGE = {"author": "", "body": "", "created_at": "", "internal": False}
+
+
+def person(row: Person | None) -> dict:
+    if row is None:
+        return {"name": "", "email": ""}
+    return {"name": row.name or row.email.split("@")[0], "email": row.email}
+
+
+def is_user(row: Person | None) -> bool:
+    return row is not None and User.select().where(User.person == row,
+                                                   User.active == True).exists()  # noqa
+
+
+def item(row: Item, base_url: str) -> dict:
+    return {"id": row.id, "title": row.title, "type": row.type.name, "status": row.status,
+            "priority": row.priority, "due_at": iso(row.due_at) or "",
+            "url": f"{base_url}items/{row.id}"}
+
+
+def message(row: Message) -> dict:
+    author = row.author.name or row.author.email if row.author else None
+    if author is None:
+        author = f"Automation {row.automation}" if row.automation else "Unknown sender"
+    return {"id": row.id, "author": author, "body": row.body, "internal": row.internal,
+            "created_at": iso(row.created_at)}
+
+
+def for_item(row: Item, recipient: Person | None, base_url: str, organisation: str,
+             message_row: Message | None = None,
+             messages: list[Message] | None = None) -> dict:
+    return {
+        "item": item(row, base_url), "requester": person(row.requester),
+        "assignee": person(row.assignee),
+        "recipient": {**person(recipient), "is_user": is_user(recipient)},
+        "message": message(message_row) if message_row else dict(EMPTY_MESSAGE),
+        "messages": [message(m) for m in messages or []],
+        "organisation": {"name": organisation},
+        "link": {"url": "", "valid_hours": 0},
+    }

@@ -1,0 +1,39 @@
+"""Auto-reply protection: automated mail never goes to mailboxes that are not people, to
+addresses that bounced recently, or more often than the hourly limits allow."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from appliance.helpdesk.models import OutgoingMail, OutgoingRecipient
+
+AUTOMATED_KINDS = ("auto_reply", "automated", "relay_automated")
+_NOT_A_PERSON = re.compile(
+    r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?|"
+    r"notifications?|daemon|root)([-+._].*)?$", re.I)
+BOUNCE_MEMORY = timedelta(days=7)
+
+
+def not_a_person(email: str) -> bool:
+    return bool(_NOT_A_PERSON.match(email.split("@", 1)[0]))
+
+
+def refusal(email: str, item_id: int | None, now: datetime, per_address: int,
+            per_item: int) -> str | None:
+    """Why automated mail to ``email`` must not go out now, or None when it may."""
+    if not_a_person(email):
+        return f"{email} is a mailbox that is not a person (noreply-style)"
+    recent = now - BOUNCE_MEMORY
+    bounced = (OutgoingRecipient.select().join(OutgoingMail)
+               .where(OutgoingRecipient.email == email, OutgoingRecipient.status == "bounced",
+                      OutgoingMail.created_at >= recent).exists())
+    if bounced:
+        return f"mail to {email} bounced within the last 7 days"
+    hour = now - timedelta(hours=1)
+    automated = (OutgoingRecipient.select().join(OutgoingMail)
+                 .where(OutgoingMail.kind.in_(AUTOMATED_KINDS), OutgoingMail.created_at >= hour))
+    if automated.where(OutgoingRecipient.email == email).count() >= per_address:
+        return f"{email} already got {per_address} automated emails within the hour"
+    if item_id is not None and automated.where(OutgoingMail.item == item_id).count() >= per_item:
+        return f"item #{item_id} already caused {per_item} automated emails within the hour"
+    return None

@@ -1,0 +1,118 @@
+"""The relay: a message posted on an item reaches every follower who has not seen it
+within ``relay.delay_seconds``, by email.
+
+Posting a message queues one :class:`RelayEntry` per follower who may see it (never its
+author; internal messages only for agents and admins).  Opening the item marks them seen.
+When an entry falls due, the follower gets one email with the item's overview and every
+message they may see, newest first; all their other pending entries for that item go out
+with it, so messages that pile up within the window make one email.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from appliance import clock
+from appliance.helpdesk import context as ctx
+from appliance.helpdesk import people, protection, templates
+from appliance.helpdesk.models import Item, Message, Person, RelayEntry, Seen, db
+
+log = logging.getLogger("appliance.relay")
+
+
+def may_see(message: Message, person: Person) -> bool:
+    return not message.internal or ctx.is_user(person)
+
+
+def enqueue(message: Message, delay_seconds: int, already_seen: set[str] = frozenset()
+            ) -> int:
+    """Queue ``message`` for the followers of its item (in the caller's transaction).
+    ``already_seen``: addresses that got the message itself (the To/Cc of incoming mail)."""
+    due = message.created_at + timedelta(seconds=delay_seconds)
+    count = 0
+    for person in people.followers(message.item):
+        if message.author_id is not None and person.id == message.author_id:
+            continue
+        if not may_see(message, person):
+            continue
+        if person.email.lower() in already_seen:
+            Seen.get_or_create(message=message, person=person)
+            continue
+        RelayEntry.insert(message=message, person=person, item=message.item_id,
+                          due_at=due).on_conflict_ignore().execute()
+        count += 1
+    return count
+
+
+def mark_seen(item: Item, person: Person, now: datetime | None = None) -> int:
+    """``person`` opened ``item``: its messages are seen and will not be relayed to them."""
+    now = now or clock.now()
+    count = 0
+    with db.atomic():
+        for message in item.messages:
+            _, created = Seen.get_or_create(message=message, person=person,
+                                            defaults={"at": now})
+            count += created
+        (RelayEntry.update(state="seen", done_at=now)
+         .where(RelayEntry.item == item, RelayEntry.person == person,
+                RelayEntry.state == "pending").execute())
+    return count
+
+
+def visible_messages(item: Item, person: Person) -> list[Message]:
+    rows = item.messages.order_by(Message.created_at.desc(), Message.id.desc())
+    return [m for m in rows if may_see(m, person)]
+
+
+def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
+    """Send what is due; returns the number of relay emails queued."""
+    now = now or clock.now()
+    due = (RelayEntry.select(RelayEntry.item, RelayEntry.person)
+           .where(RelayEntry.state == "pending", RelayEntry.due_at <= now)
+           .group_by(RelayEntry.item, RelayEntry.person).limit(limit))
+    relay_on = templates.get("relay").enabled
+    sent = 0
+    for pair in list(due):
+        with db.atomic():
+            entries = list(RelayEntry.select().where(
+                RelayEntry.item == pair.item_id, RelayEntry.person == pair.person_id,
+                RelayEntry.state == "pending"))
+            if not entries:
+                continue  # another worker took them
+            item, person = Item.get_by_id(pair.item_id), Person.get_by_id(pair.person_id)
+            seen = {s.message_id for s in Seen.select().where(
+                Seen.person == person, Seen.message.in_([e.message_id for e in entries]))}
+            fresh = [e for e in entries if e.message_id not in seen]
+            mail, why = None, None
+            if fresh and all(e.message.automation for e in fresh):
+                why = protection.refusal(
+                    person.email, item.id, now,
+                    int(mailer.setting("automations.max_per_address_hour")),
+                    int(mailer.setting("automations.max_per_item_hour")))
+            if fresh and relay_on and not why:
+                mail = send(mailer, item, person, [e.message for e in fresh])
+                sent += 1
+            elif why:
+                log.info("relay item=%s to=%s skipped: %s", item.id, person.email, why)
+            state = "sent" if mail else ("seen" if not fresh else "skipped")
+            ids = [e.id for e in entries]
+            RelayEntry.update(state=state, mail=mail, done_at=now).where(
+                RelayEntry.id.in_(ids)).execute()
+    return sent
+
+
+def send(mailer, item: Item, person: Person, new: list[Message]):
+    messages = visible_messages(item, person)
+    newest = max(new, key=lambda m: (m.created_at, m.id))
+    context = ctx.for_item(item, person, mailer.cfg.public_url,
+                           mailer.appearance().company_name, newest, messages)
+    template = templates.get("relay")
+    automated = all(m.automation for m in new)
+    author = newest.author if not newest.automation else None
+    log.info("relay item=%s to=%s messages=%s", item.id, person.email,
+             ",".join(str(m.id) for m in new))
+    return mailer.send(to=person, subject_source=template.subject,
+                       body_source=template.body, context=context,
+                       kind="relay_automated" if automated else "relay", item=item,
+                       author=author, conversation_message=newest,
+                       auto_submitted="auto-replied" if automated else None)

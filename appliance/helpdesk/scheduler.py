@@ -1,0 +1,57 @@
+"""Time: the triggers no event announces (a due date coming near, an SLA target passing,
+an item left alone), checked by the worker every few seconds with the injected clock.
+
+Each firing's key names the moment it is about (the due date, the SLA), so it fires once
+per item, and again only when that moment changes (a new due date)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from appliance import clock
+from appliance.helpdesk.automations import Engine, matches
+from appliance.helpdesk.models import Automation, AutomationRun, Item
+
+OPEN = ("open", "pending")
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+def sla_minutes(engine: Engine, priority: str) -> int:
+    return int(engine.setting(f"sla.{priority if priority in PRIORITIES else 'normal'}"
+                              f"_minutes"))
+
+
+def run(engine: Engine, now: datetime | None = None) -> int:
+    """Fire the time triggers that are due; returns how many fired."""
+    now = now or clock.now()
+    fired = 0
+    automations = list(Automation.select().where(
+        Automation.enabled == True,  # noqa: E712
+        Automation.trigger.in_(("due_soon", "sla_breached", "time_elapsed"))))
+    if not automations:
+        return 0
+    lead = timedelta(hours=int(engine.setting("automations.due_soon_hours")))
+    for automation in automations:
+        if automation.trigger == "due_soon":
+            items = Item.select().where(Item.due_at.is_null(False), Item.due_at <= now + lead,
+                                        Item.status.in_(OPEN))
+            keyed = ((item, f"due:{clock.iso(item.due_at)}") for item in items)
+        elif automation.trigger == "sla_breached":
+            done = AutomationRun.select(AutomationRun.item).where(
+                AutomationRun.automation == automation.code, AutomationRun.key == "sla")
+            late = None
+            for priority in PRIORITIES:
+                cutoff = now - timedelta(minutes=sla_minutes(engine, priority))
+                clause = (Item.priority == priority) & (Item.created_at <= cutoff)
+                late = clause if late is None else late | clause
+            items = Item.select().where(Item.first_response_at.is_null(True),
+                                        Item.status.in_(OPEN), late, Item.id.not_in(done))
+            keyed = ((item, "sla") for item in items)
+        else:
+            hours = float((automation.conditions or {}).get("hours", 24))
+            items = Item.select().where(Item.updated_at <= now - timedelta(hours=hours),
+                                        Item.status.in_(OPEN))
+            keyed = ((item, f"elapsed:{clock.iso(item.updated_at)}") for item in items)
+        for item, key in keyed:
+            if matches(automation, item) and engine.fire(automation, item, key, now):
+                fired += 1
+    return fired

@@ -1,0 +1,211 @@
+"""The message center's templates: their defaults (files in ``mailtemplates/``), the
+admin's edits (``TemplateOverride`` rows), the properties a template may insert, sample
+data for previews, and validation that refuses a broken template with its line and reason.
+
+Templates only ever see plain values (:mod:`appliance.helpdesk.context`), never database
+objects, and render in Jinja2's sandbox.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+
+from appliance import clock
+from appliance.helpdesk.models import TemplateOverride, db
+from appliance.helpdesk.rendering import Appearance, Rendered, TEXT_ENV, default_source
+from appliance.helpdesk.rendering import render_email
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    kind: str          # relay | automated_message | automated_email | system_email
+    title: str
+    description: str
+    stops: str = ""    # for system emails: what stops working when it is off
+
+
+SPECS: dict[str, Spec] = {s.name: s for s in [
+    Spec("relay", "relay", "Relay email",
+         "Sent to a follower who has not seen new messages of an item within the relay delay: "
+         "the item's overview and every message they may see, newest first."),
+    Spec("auto_reply", "automated_message", "Auto-reply on a new ticket",
+         "Posted as a public message on a new ticket, so the requester knows it arrived."),
+    Spec("task_due_soon", "automated_email", "Task due soon",
+         "Tells assignees that a task is due soon."),
+    Spec("new_item", "automated_email", "New item",
+         "Tells admins that a new item arrived."),
+    Spec("sla_breached", "automated_email", "SLA breached",
+         "Tells assignees and admins that an item had no answer within its target time."),
+    Spec("account_created", "system_email", "Account created",
+         "Sent to a new agent or admin with a link to choose a password.",
+         stops="New users get no link to set their password and cannot log in until an "
+               "admin sets one for them."),
+    Spec("password_reset", "system_email", "Password reset",
+         "Sent when a user asks to reset a forgotten password.",
+         stops="Users who forget their password can no longer reset it themselves."),
+]}
+
+# What a template may insert, as the panel's "insert a property" list shows them.
+PROPERTIES: list[tuple[str, str]] = [
+    ("item.id", "the item's number (the [#N] of subjects)"),
+    ("item.title", "the item's title"), ("item.type", "ticket or task"),
+    ("item.status", "open, pending, resolved, closed"),
+    ("item.priority", "low, normal, high or urgent"), ("item.due_at", "the due date"),
+    ("item.url", "link to the item in the panel (for agents and admins)"),
+    ("requester.name", "the requester's name"), ("requester.email", "the requester's address"),
+    ("assignee.name", "the assignee's name"), ("assignee.email", "the assignee's address"),
+    ("recipient.name", "the name of the person the email goes to"),
+    ("recipient.email", "the address the email goes to"),
+    ("message.author", "who wrote the message"), ("message.body", "the message's text"),
+    ("messages", "every message the recipient may see, newest first (for loops)"),
+    ("organisation.name", "your organisation's name"),
+    ("link.url", "the set-password link (system emails)"),
+    ("link.valid_hours", "how long that link works"),
+]
+
+
+def sample_context() -> dict:
+    """Data for previews and for validating a template before it is saved."""
+    now = clock.iso(clock.now())
+    message = {"id": 1, "author": "Ben Carter", "body": "The printer on floor 2 is jammed.",
+               "created_at": now, "internal": False}
+    person = {"name": "Ben Carter", "email": "ben.carter@client.example"}
+    return {
+        "item": {"id": 42, "title": "Printer jammed", "type": "ticket", "status": "open",
+                 "priority": "normal", "due_at": now,
+                 "url": "http://helpdesk.example/items/42"},
+        "requester": person, "assignee": {"name": "Maria Lopez", "email": "maria@acme.example"},
+        "recipient": {**person, "is_user": False},
+        "message": message, "messages": [message],
+        "organisation": {"name": "Acme Support"},
+        "link": {"url": "http://helpdesk.example/set-password/sample", "valid_hours": 48},
+    }
+
+
+class TemplateError(ValueError):
+    """A template that cannot be saved; the message names the line and the reason."""
+
+
+@dataclass
+class Template:
+    spec: Spec
+    subject: str
+    body: str
+    enabled: bool
+    customised: bool
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def to_json(self, body: bool = False) -> dict:
+        doc = {"name": self.name, "kind": self.spec.kind, "subject": self.subject,
+               "enabled": self.enabled, "title": self.spec.title,
+               "description": self.spec.description, "customised": self.customised}
+        if self.spec.stops:
+            doc["disabling_stops"] = self.spec.stops
+        if body:
+            doc["body"] = self.body
+        return doc
+
+
+def spec(name: str) -> Spec:
+    if name not in SPECS:
+        raise TemplateError(f"no template {name!r}; templates are {', '.join(SPECS)}")
+    return SPECS[name]
+
+
+def get(name: str) -> Template:
+    s = spec(name)
+    row = TemplateOverride.get_or_none(TemplateOverride.name == name)
+    subject = row.subject if row and row.subject is not None else default_source(name,
+                                                                                 "subject")
+    body = row.body if row and row.body is not None else default_source(name, "body")
+    customised = bool(row and (row.subject is not None or row.body is not None))
+    return Template(s, subject, body, row.enabled if row else True, customised)
+
+
+def all_templates() -> list[Template]:
+    return [get(name) for name in SPECS]
+
+
+def used_by(name: str, automations) -> list:
+    """The automations whose actions use template ``name``, by code, each once."""
+    return sorted((a for a in automations
+                   if any(action.get("template") == name for action in a.actions)),
+                  key=lambda a: a.code)
+
+
+def validate(subject: str, body: str) -> None:
+    """Refuse a template that does not parse or does not render with sample data."""
+    for part, source in (("subject", subject), ("body", body)):
+        try:
+            TEXT_ENV.from_string(source).render(**sample_context())
+        except TemplateSyntaxError as exc:
+            raise TemplateError(f"{part}, line {exc.lineno}: {exc.message}") from None
+        except (UndefinedError, SecurityError, TypeError, ValueError) as exc:
+            line = _line_of(exc)
+            raise TemplateError(f"{part}{f', line {line}' if line else ''}: {exc}; the "
+                                f"properties you can insert are listed with the "
+                                f"template") from None
+    if not subject.strip():
+        raise TemplateError("subject: a subject is required")
+
+
+def _line_of(exc: Exception) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def save(name: str, subject: str, body: str) -> Template:
+    spec(name)
+    subject = subject.strip("\r\n")
+    body = body.replace("\r\n", "\n").rstrip("\n")
+    validate(subject, body)
+    with db.atomic():
+        row, _ = TemplateOverride.get_or_create(name=name)
+        row.subject, row.body, row.updated_at = subject, body, clock.now()
+        row.save()
+    return get(name)
+
+
+def reset(name: str) -> Template:
+    """Back to the default text, byte for byte (the enabled switch stays as it is)."""
+    spec(name)
+    TemplateOverride.update(subject=None, body=None, updated_at=clock.now()).where(
+        TemplateOverride.name == name).execute()
+    return get(name)
+
+
+def set_enabled(name: str, enabled: bool) -> Template:
+    s = spec(name)
+    if s.kind not in ("system_email", "relay"):
+        raise TemplateError(f"{name} is used by automations: enable or disable the "
+                            f"automation instead")
+    with db.atomic():
+        row, _ = TemplateOverride.get_or_create(name=name)
+        row.enabled, row.updated_at = enabled, clock.now()
+        row.save()
+    return get(name)
+
+
+def render(name: str, context: dict, appearance: Appearance) -> Rendered:
+    template = get(name)
+    return render_email(template.subject, template.body, context, appearance)
+
+
+def preview(name: str, appearance: Appearance, subject: str | None = None,
+            body: str | None = None) -> Rendered:
+    """A template (or an unsaved edit of it) rendered with sample data."""
+    template = get(name)
+    return render_email(subject if subject is not None else template.subject,
+                        body if body is not None else template.body, sample_context(),
+                        appearance)
