@@ -2,6 +2,8 @@
 queue.  The one path every email of the appliance takes into the outgoing queue."""
 from __future__ import annotations
 
+import time
+
 from appliance import mailids
 from appliance.config import Config
 from appliance.helpdesk.intake import setting
@@ -17,9 +19,17 @@ class Mailer:
         self.cfg = cfg
         self.domain = cfg.domain
         self._signers: dict[tuple[str, bool], Signer] = {}
+        self._settings: dict[str, tuple[float, str]] = {}
 
     def setting(self, key: str) -> str:
-        return setting(key, self.domain)
+        """A setting's current value; read at most once a second per key, since a run
+        of mail asks for the same few settings for every message."""
+        now = time.monotonic()
+        cached = self._settings.get(key)
+        if cached is None or now - cached[0] > 1.0:
+            cached = (now, setting(key, self.domain))
+            self._settings[key] = cached
+        return cached[1]
 
     def appearance(self) -> Appearance:
         return Appearance.load(self.setting)
@@ -34,10 +44,15 @@ class Mailer:
     def thread_ids(self, item: Item, recipient: str) -> list[str]:
         """Message-IDs of the item's conversation as ``recipient`` knows it, oldest first:
         the mail that came in and what the box sent to them."""
-        ids = [(m.created_at, m.message_id) for m in item.messages if m.message_id]
-        ids += [(o.created_at, o.message_id) for o in
-                item.outgoing.join(OutgoingRecipient).where(
-                    OutgoingRecipient.email == recipient)]
+        incoming = (Message.select(Message.created_at, Message.message_id)
+                    .where(Message.item == item, Message.message_id.is_null(False))
+                    .order_by(Message.id.desc()).limit(20))
+        sent = (OutgoingMail.select(OutgoingMail.created_at, OutgoingMail.message_id)
+                .join(OutgoingRecipient)
+                .where(OutgoingMail.item == item, OutgoingRecipient.email == recipient)
+                .order_by(OutgoingMail.id.desc()).limit(20))
+        ids = [(m.created_at, m.message_id) for m in incoming] + \
+            [(o.created_at, o.message_id) for o in sent]
         return [mid for _, mid in sorted(ids, key=lambda pair: pair[0])][-20:]
 
     def send(self, *, to: Person, subject_source: str, body_source: str, context: dict,

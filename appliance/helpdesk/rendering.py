@@ -7,9 +7,10 @@ and split into paragraphs, inside the layout with the brand colour, header and s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import StrictUndefined, select_autoescape
+from jinja2 import StrictUndefined, Template, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -66,12 +67,19 @@ class Appearance:
         return self.company_name
 
 
+@lru_cache(maxsize=64)
 def default_source(name: str, part: str) -> str:
     return (TEMPLATE_DIR / f"{name}.{part}").read_text(encoding="utf-8").rstrip("\n")
 
 
+@lru_cache(maxsize=256)
+def compiled(source: str, html: bool = False) -> Template:
+    """Compiling is most of the cost of rendering; sources repeat, so keep them."""
+    return (HTML_ENV if html else TEXT_ENV).from_string(source)
+
+
 def render_text(source: str, context: dict) -> str:
-    return TEXT_ENV.from_string(source).render(**context)
+    return compiled(source).render(**context)
 
 
 @dataclass
@@ -87,7 +95,7 @@ def render_email(subject_source: str, body_source: str, context: dict,
     subject = " ".join(render_text(subject_source, context).split())
     body = render_text(body_source, context).strip()
     outer = {"appearance": appearance, "item": context.get("item"), "subject": subject}
-    text = TEXT_ENV.from_string(default_source("layout", "txt")).render(content=body, **outer)
-    html = HTML_ENV.from_string(default_source("layout", "html")).render(
+    text = compiled(default_source("layout", "txt")).render(content=body, **outer)
+    html = compiled(default_source("layout", "html"), html=True).render(
         content=paragraphs(body), **outer)
     return Rendered(subject, text.strip() + "\n", html)
