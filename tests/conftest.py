@@ -106,11 +106,11 @@ class Box:
         import json
         return json.loads(self.cli(*args, "--json").stdout)
 
-    def start(self, service: str) -> subprocess.Popen:
+    def start(self, service: str, env: dict | None = None) -> subprocess.Popen:
         log = open(self.root / f"{service}.test.log", "ab")
         proc = subprocess.Popen([sys.executable, "-m", "appliance", service, "-c",
                                  str(self.ini)], stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, env={**os.environ, **(env or {})})
         self.procs[service] = proc
         if service == "mta":
             wait_port(self.smtp_port, proc=proc)
