@@ -91,7 +91,7 @@ def test_backup_under_load_restores_everything(running_box, tmp_path, form):
     if form == "tar":
         with tarfile.open(dest) as tar:
             assert any(n.endswith("manifest.json") for n in tar.getnames())
-    wait_for(lambda: len(titles(box)) == 181, timeout=60)  # the live box got them all
+    wait_for(lambda: len(titles(box)) == 181, timeout=240)  # the live box got them all
     box.stop_all()
 
     target = tmp_path / "restored"
@@ -113,7 +113,7 @@ def test_backup_under_load_restores_everything(running_box, tmp_path, form):
     # what the backup's spool still holds is processed once more after the restore
     restored.start("worker")
     try:
-        wait_for(lambda: not any((target / "spool" / "new").iterdir()), timeout=60)
+        wait_for(lambda: not any((target / "spool" / "new").iterdir()), timeout=240)
         got = titles(restored)
     finally:
         restored.stop_all()
