@@ -109,10 +109,11 @@ def send(mailer, item: Item, person: Person, new: list[Message]):
     template = templates.get("relay")
     automated = all(m.automation for m in new)
     author = newest.author if not newest.automation else None
-    log.info("relay item=%s to=%s messages=%s", item.id, person.email,
-             ",".join(str(m.id) for m in new))
-    return mailer.send(to=person, subject_source=template.subject,
+    mail = mailer.send(to=person, subject_source=template.subject,
                        body_source=template.body, context=context,
                        kind="relay_automated" if automated else "relay", item=item,
                        author=author, conversation_message=newest,
                        auto_submitted="auto-replied" if automated else None)
+    log.info("relay item=%s to=%s messages=%s outgoing=%s message-id=%s", item.id,
+             person.email, ",".join(str(m.id) for m in new), mail.id, mail.message_id)
+    return mail

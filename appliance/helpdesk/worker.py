@@ -21,6 +21,7 @@ from appliance.helpdesk.database import open_database
 from appliance.helpdesk.models import IncomingMail, ItemType
 from appliance.mta import deliverer
 from appliance.mta.auth import AuthResults, authenticate
+from appliance.mta.inbound import header_message_id
 from appliance.mta.spool import Entry, Spool
 
 log = logging.getLogger("appliance.worker")
@@ -56,7 +57,8 @@ class Worker:
             row = intake.process(entry, ctx)
         except Exception:
             error = traceback.format_exc()
-            log.error("intake failed spool=%s: %s", entry_id, error.strip().splitlines()[-1])
+            log.error("intake failed spool=%s message-id=%s: %s", entry_id,
+                      header_message_id(entry.raw) or "-", error.strip().splitlines()[-1])
             intake.record_failure(entry_id, entry.envelope.to_json(), error)
             self.spool.fail(entry_id)
             return "failed"

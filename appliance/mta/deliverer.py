@@ -144,6 +144,9 @@ def _record(mail_id: int, outcomes: dict[str, delivery.Outcome], summary: str,
             rcpt.save()
             outbox.event(mail, outcome.status, f"{rcpt.email}: {outcome.reply}")
             counts[outcome.status] += 1
+            log.info("delivery outgoing=%s message-id=%s to=%s status=%s remote=%s reply=%r",
+                     mail.id, mail.message_id, rcpt.email, outcome.status, outcome.remote,
+                     outcome.reply)
         if final:
             _finish(mail_id, now, lease_end, setting, counts)
 

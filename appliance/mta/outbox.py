@@ -3,9 +3,13 @@ events.  Enqueueing happens inside the caller's transaction, so a posted message
 mail that carries it commit together, and nothing committed is lost on a crash."""
 from __future__ import annotations
 
+import logging
+
 from appliance import clock
 from appliance.helpdesk.models import (Item, Message, OutgoingEvent, OutgoingMail,
                                        OutgoingRecipient)
+
+log = logging.getLogger("appliance.outbox")
 
 UNFINISHED = ("queued", "deferred")
 FINISHED = ("delivered", "bounced", "failed")
@@ -28,6 +32,8 @@ def enqueue(signed: bytes, *, mail_from: str, recipients: list[str], subject: st
     for email in recipients:
         OutgoingRecipient.create(mail=mail, email=email, status="queued", updated_at=now)
     event(mail, "queued", f"{kind} to {', '.join(recipients)}")
+    log.info("queued outgoing=%s message-id=%s kind=%s item=%s to=%s", mail.id, message_id,
+             kind, item.id if item else "-", ",".join(recipients))
     if signed_detail:
         event(mail, "signed", signed_detail)
     return mail
