@@ -129,14 +129,8 @@ def check_dns(cfg: Config) -> Check:
 
 def records_for(cfg: Config):
     """What ``appliance dkim dns`` prints, from the same settings."""
-    from appliance.helpdesk.intake import setting
-    from appliance.mta.dkim import dns_records
-    smarthost = None
-    if setting("outbound.mode", cfg.domain) == "smarthost":
-        smarthost = setting("outbound.smarthost", cfg.domain) or None
-    return dns_records(cfg, setting("outbound.from_address", cfg.domain),
-                       ed25519=setting("dkim.ed25519", cfg.domain) == "true",
-                       smarthost=smarthost)
+    from appliance.mta.dkim import configured_records
+    return configured_records(cfg)
 
 
 def _compare(check: Check, record, found: list[str]) -> None:

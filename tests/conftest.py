@@ -139,10 +139,31 @@ class Box:
         path = self.root / f"{service}.test.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def query(self, sql: str, *args) -> list[tuple]:
+        """Read the box's database directly, as an outside check would."""
+        import sqlite3
+        con = sqlite3.connect(self.root / "appliance.db", timeout=10)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
     def db(self):
         """Open the box's SQLite file in this process (the models bind to it)."""
         from appliance.helpdesk.database import open_database
         return open_database(self.root / "appliance.db")
+
+
+@pytest.fixture
+def frozen():
+    """The appliance's clock standing still at a known moment until advanced."""
+    from datetime import datetime, timezone
+
+    from appliance import clock
+    c = clock.FrozenClock(datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc))
+    clock.set_source(c)
+    yield c
+    clock.set_source(None)
 
 
 @pytest.fixture

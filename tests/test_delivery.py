@@ -15,14 +15,6 @@ START = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def frozen():
-    c = clock.FrozenClock(START)
-    clock.set_source(c)
-    yield c
-    clock.set_source(None)
-
-
-@pytest.fixture
 def db(box, frozen):
     database = box.db()
     yield database

@@ -13,21 +13,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from appliance import clock, config, dnsresolver
+from appliance import config, dnsresolver
 from appliance.helpdesk.database import close_database
 from appliance.mta import deliverer
 from conftest import free_port, wait_for
 from smtpsinks import Sink, events, queue, recipients, reload, set_settings, tls_material
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def frozen():
-    c = clock.FrozenClock(START)
-    clock.set_source(c)
-    yield c
-    clock.set_source(None)
 
 
 @pytest.fixture

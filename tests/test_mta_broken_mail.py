@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import smtplib
-import sqlite3
 import uuid
 
 import pytest
@@ -18,11 +17,7 @@ DATE = "Date: Thu, 26 Nov 2026 10:00:00 +0000\r\n"
 
 
 def query(box: Box, sql: str, *args) -> list[tuple]:
-    con = sqlite3.connect(box.root / "appliance.db", timeout=10)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    return box.query(sql, *args)
 
 
 def incoming_row(box: Box, spool_id: str) -> dict | None:

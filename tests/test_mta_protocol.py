@@ -10,7 +10,6 @@ import os
 import shutil
 import smtplib
 import socket
-import sqlite3
 import ssl
 import subprocess
 import uuid
@@ -42,11 +41,7 @@ def mid(tag: str) -> str:
 
 
 def query(box: Box, sql: str, *args) -> list[tuple]:
-    con = sqlite3.connect(box.root / "appliance.db", timeout=10)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    return box.query(sql, *args)
 
 
 def incoming_row(box: Box, spool_id: str) -> dict | None:

@@ -17,16 +17,9 @@ def register(sub) -> None:
 
 
 def cmd_dns(args) -> int:
-    from appliance.helpdesk.intake import setting
-    from appliance.mta.dkim import dns_records
+    from appliance.mta.dkim import configured_records
     cfg = open_db(args)
-    from_address = setting("outbound.from_address", cfg.domain)
-    ed25519 = setting("dkim.ed25519", cfg.domain) == "true"
-    smarthost = None
-    if setting("outbound.mode", cfg.domain) == "smarthost":
-        smarthost = setting("outbound.smarthost", cfg.domain) or None
-    records = dns_records(cfg, from_address, public_ip=args.public_ip, ed25519=ed25519,
-                          smarthost=smarthost)
+    records = configured_records(cfg, public_ip=args.public_ip)
     text = "\n\n".join(f"{r.name}  {r.type}\n  {r.value}\n  # {r.explanation}\n"
                        f"  zone file: {r.zone_line()}" for r in records)
     emit([r.as_dict() for r in records], args.json, text)

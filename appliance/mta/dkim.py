@@ -223,3 +223,15 @@ def _spf(from_domain: str, host: str, box_domain: str, public_ip: str | None,
                         "include: must be in it too")
     return Record(from_domain, "TXT", "v=spf1 " + " ".join(mechanisms) + " ~all",
                   explanation + ".")
+
+
+def configured_records(cfg, public_ip: str | None = None) -> list[Record]:
+    """The records for the box as its settings stand (from address, ed25519, smarthost):
+    what ``appliance dkim dns`` prints and what the panel and ``doctor`` check."""
+    from appliance.helpdesk.intake import setting
+    smarthost = None
+    if setting("outbound.mode", cfg.domain) == "smarthost":
+        smarthost = setting("outbound.smarthost", cfg.domain) or None
+    return dns_records(cfg, setting("outbound.from_address", cfg.domain), public_ip=public_ip,
+                       ed25519=setting("dkim.ed25519", cfg.domain) == "true",
+                       smarthost=smarthost)
