@@ -231,8 +231,9 @@ def test_sigkill_mta_and_worker_during_2000_messages(box):
     [(items,)] = query(box, "SELECT COUNT(*) FROM item")
     assert items == MESSAGES
     # No Message-ID is stored on two messages (a duplicate appended to its own ticket).
-    assert query(box, "SELECT message_id, COUNT(*) FROM message GROUP BY message_id "
-                 "HAVING COUNT(*) > 1 LIMIT 5") == []
+    # (Messages posted by automations, the auto-replies, carry no Message-ID.)
+    assert query(box, "SELECT message_id, COUNT(*) FROM message WHERE message_id IS NOT NULL "
+                 "GROUP BY message_id HAVING COUNT(*) > 1 LIMIT 5") == []
     assert actions.get("created") == MESSAGES
     assert set(actions) <= {"created", "ignored"}
     for (reasons,) in query(box, "SELECT reasons FROM incomingmail WHERE action = 'ignored'"):
