@@ -1,5 +1,5 @@
-"""The web service: the admin panel (see docs/panel.md), its JSON API, and ``/healthz``
-(database reachable, spool depth).
+"""The web service: the admin panel (see docs/panel.md), its JSON API, ``/healthz`` and
+``/metrics`` (appliance/webadmin/health.py).
 
 :func:`make_app` builds the Bottle app: every route is wrapped by the :class:`Guard`
 plugin (login, CSRF, role), every response carries the security headers.  :func:`run`
@@ -11,11 +11,8 @@ import logging
 
 import bottle
 
-from appliance import clock
 from appliance.config import Config
 from appliance.helpdesk.database import open_database
-from appliance.helpdesk.models import db
-from appliance.mta.spool import Spool
 from appliance.webadmin import security
 from appliance.webadmin.pages import HERE, render
 
@@ -23,7 +20,7 @@ log = logging.getLogger("appliance.web")
 
 
 def make_app(cfg: Config) -> bottle.Bottle:
-    from appliance.webadmin import adminpages, api, auth, items, mailpages
+    from appliance.webadmin import adminpages, api, auth, health, items, mailpages
     app = security.PanelApp()
     app.config["appliance.cfg"] = cfg
 
@@ -33,11 +30,7 @@ def make_app(cfg: Config) -> bottle.Bottle:
                       message="This page changes how the appliance works, so only admins "
                               "can open it. Ask an admin if you need something changed.")
     app.install(security.Guard(forbidden))
-    try:  # /healthz and /metrics, when the health module is there
-        from appliance.webadmin import health
-        health.install(app, cfg)
-    except (ImportError, AttributeError):
-        install_healthz(app, cfg)
+    health.install(app, cfg)   # /healthz and /metrics
 
     @app.get("/static/<name:path>", public=True)
     def static(name):
@@ -49,28 +42,6 @@ def make_app(cfg: Config) -> bottle.Bottle:
         module.routes(app, cfg)
     install_error_pages(app)
     return app
-
-
-def install_healthz(app: bottle.Bottle, cfg: Config) -> None:
-    spool = Spool(cfg.spool_dir)
-
-    @app.get("/healthz", public=True)
-    def healthz():
-        status = {"database": "ok", "spool_pending": None, "time": clock.iso(clock.now())}
-        code = 200
-        try:
-            db.execute_sql("SELECT 1")
-        except Exception as exc:  # report, never crash the health check
-            status["database"] = f"error: {exc}"
-            code = 503
-        try:
-            status["spool_pending"] = len(spool.pending())
-        except OSError as exc:
-            status["spool_pending"] = f"error: {exc}"
-            code = 503
-        bottle.response.status = code
-        bottle.response.content_type = "application/json"
-        return json.dumps(status)
 
 
 def install_error_pages(app: bottle.Bottle) -> None:
