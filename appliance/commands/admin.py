@@ -94,21 +94,21 @@ def cmd_settings_list(args) -> int:
 
 
 def cmd_users_add(args) -> int:
-    from appliance import addresses, passwords
-    from appliance.helpdesk import people
-    from appliance.helpdesk.models import User, db
-    open_db(args)
-    email = addresses.normalize(args.email)
-    if not email:
-        raise CommandError(f"not an email address: {args.email!r}")
-    with db.atomic():
-        person = people.get(addresses.Person(email, args.name))
-        if User.get_or_none(User.person == person):
-            raise CommandError(f"{email} is already a user")
-        password = args.password or passwords.generate()
-        User.create(person=person, role=args.role,
-                    password_hash=passwords.hash_password(password))
-    print(f"{args.role} {email} added" + ("" if args.password else f", password {password}"))
+    from appliance.helpdesk import accounts
+    cfg = open_db(args)
+    try:
+        added = accounts.add_user(cfg, args.email, args.name, args.role, args.password,
+                                  generate_when_not_invited=True)
+    except accounts.AccountError as exc:
+        raise CommandError(str(exc)) from None
+    text = f"{args.role} {added.email} added"
+    if added.invited:
+        text += (f"; the invitation (the account_created system email with a set-password "
+                 f"link valid for {accounts.INVITE_VALID_HOURS} hours) was queued")
+    elif added.password:
+        text += (f"; the account_created system email is turned off, so no invitation was "
+                 f"sent: password {added.password}")
+    print(text)
     return 0
 
 

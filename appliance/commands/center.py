@@ -65,13 +65,13 @@ def cmd_automations_list(args) -> int:
 
 
 def cmd_automations_toggle(args) -> int:
-    from appliance.helpdesk.models import Automation
+    from appliance.helpdesk import automations
     open_db(args)
-    code = args.code.upper()
-    if not Automation.update(enabled=args.enabled).where(Automation.code == code).execute():
-        codes = ", ".join(a.code for a in Automation.select().order_by(Automation.code))
-        raise CommandError(f"no automation {code}; automations are {codes}")
-    print(f"{code} {'enabled' if args.enabled else 'disabled'}")
+    try:
+        automation = automations.set_enabled(args.code, args.enabled)
+    except automations.AutomationError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"{automation.code} {'enabled' if args.enabled else 'disabled'}")
     return 0
 
 
@@ -88,9 +88,10 @@ def cmd_templates_list(args) -> int:
     for template in t.all_templates():
         doc = template.to_json()
         if template.spec.kind in ("automated_message", "automated_email"):
-            users = t.used_by(template.name, Automation.select())
-            doc["used_by"] = [f"{a.code}{'' if a.enabled else ' (disabled)'}" for a in users]
-            doc["enabled"] = any(a.enabled for a in users)
+            active, inactive = t.usage(template.name, Automation.select())
+            doc["used_by"] = [a.code for a in active] + [f"{a.code} (disabled)"
+                                                         for a in inactive]
+            doc["enabled"] = bool(active)
         docs.append(doc)
     lines = [f"{d['name']:<16} {d['kind']:<18} {'on ' if d['enabled'] else 'off'} "
              f"{'(edited) ' if d['customised'] else ''}{d['subject']}"

@@ -119,6 +119,115 @@ def to_json(automation: Automation) -> dict:
                                  if a.get("template")})}
 
 
+class AutomationError(ValueError):
+    """An automation that cannot be saved or switched; the message says why."""
+
+
+CHANNELS = ("email", "panel", "cli")
+MAX_HOURS = 24 * 365
+
+
+def find(code: str) -> Automation:
+    automation = Automation.get_or_none(Automation.code == code.upper())
+    if automation is None:
+        codes = ", ".join(a.code for a in Automation.select().order_by(Automation.code))
+        raise AutomationError(f"no automation {code.upper()}; automations are {codes}")
+    return automation
+
+
+def set_enabled(code: str, enabled: bool) -> Automation:
+    """Turn an automation on or off (the command line and the panel)."""
+    automation = find(code)
+    Automation.update(enabled=enabled).where(Automation.code == automation.code).execute()
+    automation.enabled = enabled
+    return automation
+
+
+def check(trigger: str, conditions: dict, actions: list[dict]) -> list[str]:
+    """Everything wrong with this logic, in words (empty: it can be saved)."""
+    from appliance import addresses
+    from appliance.helpdesk.conversation import PRIORITIES, STATUSES
+    from appliance.helpdesk.models import ItemType
+    errors = []
+    if trigger not in TRIGGERS:
+        errors.append(f"Trigger: choose one of {', '.join(TRIGGERS)}.")
+    allowed = {"type": [t.name for t in ItemType.select().order_by(ItemType.name)],
+               "channel": list(CHANNELS), "status": list(STATUSES),
+               "priority": list(PRIORITIES)}
+    for key, values in conditions.items():
+        if key in allowed:
+            wrong = [v for v in values if v not in allowed[key]]
+            if wrong or not isinstance(values, list):
+                errors.append(f"Condition {key}: {', '.join(map(str, wrong)) or values!r} is "
+                              f"not one of {', '.join(allowed[key])}.")
+        elif key == "requester_known":
+            if not isinstance(values, bool):
+                errors.append("Condition requester_known: yes or no.")
+        elif key == "hours":
+            if trigger != "time_elapsed":
+                errors.append("Hours without change: only for the trigger \"an item has "
+                              "not changed for a while\"; leave it empty for this trigger.")
+            elif not isinstance(values, (int, float)) or not 0 < values <= MAX_HOURS:
+                errors.append(f"Hours without change: a number from 1 to {MAX_HOURS}.")
+        else:
+            errors.append(f"Unknown condition {key!r}.")
+    if trigger == "time_elapsed" and "hours" not in conditions:
+        errors.append("Hours without change: required for the trigger \"an item has not "
+                      "changed for a while\" (e.g. 72).")
+    if not actions:
+        errors.append("Actions: add at least one action (what the automation does).")
+    kinds = {"post_message": "automated_message", "send_email": "automated_email"}
+    for number, action in enumerate(actions, 1):
+        where = f"Action {number}"
+        do = action.get("do")
+        if do in kinds:
+            name = action.get("template")
+            spec = templates.SPECS.get(name or "")
+            if spec is None or spec.kind != kinds[do]:
+                choices = [s.name for s in templates.SPECS.values() if s.kind == kinds[do]]
+                errors.append(f"{where}: choose the template, one of {', '.join(choices)}.")
+        if do == "post_message":
+            if not isinstance(action.get("internal", False), bool):
+                errors.append(f"{where}: public or internal?")
+        elif do == "send_email":
+            to = action.get("to") or ""
+            if to.startswith("address:"):
+                if not addresses.normalize(to[len("address:"):]):
+                    errors.append(f"{where}: {to[len('address:'):]!r} is not an email "
+                                  f"address.")
+            elif to not in RECIPIENTS:
+                errors.append(f"{where}: send it to the {', '.join(RECIPIENTS)} or to an "
+                              f"address.")
+        elif do == "set_field":
+            field = action.get("field")
+            values = {"status": STATUSES, "priority": PRIORITIES}.get(field)
+            if values is None:
+                errors.append(f"{where}: the field to set is {' or '.join(FIELDS)}.")
+            elif action.get("value") not in values:
+                errors.append(f"{where}: {field} can be set to {', '.join(values)}.")
+        elif do not in kinds:
+            errors.append(f"{where}: choose what it does (post a message, send an email, "
+                          f"set a field).")
+    return errors
+
+
+def save(code: str, name: str, trigger: str, conditions: dict, actions: list[dict]
+         ) -> Automation:
+    """Change an automation's name and logic; refused as a whole when anything is wrong."""
+    automation = find(code)
+    name = (name or "").strip()
+    errors = [] if name else ["Name: required."]
+    if len(name) > 100:
+        errors.append("Name: at most 100 characters.")
+    errors += check(trigger, conditions, actions)
+    if errors:
+        raise AutomationError(" ".join(errors))
+    automation.name, automation.trigger = name, trigger
+    automation.conditions, automation.actions = conditions, actions
+    automation.save()
+    return automation
+
+
 # -- matching ---------------------------------------------------------------------------
 
 def matches(automation: Automation, item: Item) -> bool:

@@ -139,6 +139,12 @@ def used_by(name: str, automations) -> list:
                   key=lambda a: a.code)
 
 
+def usage(name: str, automations) -> tuple[list, list]:
+    """(the enabled automations that use template ``name``, the disabled ones that would)."""
+    users = used_by(name, automations)
+    return [a for a in users if a.enabled], [a for a in users if not a.enabled]
+
+
 def validate(subject: str, body: str) -> None:
     """Refuse a template that does not parse or does not render with sample data."""
     for part, source in (("subject", subject), ("body", body)):

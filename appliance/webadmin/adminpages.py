@@ -1,6 +1,6 @@
-"""Admin pages beside the mail logs: Message center (placeholder until issue 5 lands),
-Appearance with a live preview, the blocklist, capture addresses with forwarding
-instructions, and the DNS records with whether each is published."""
+"""Admin pages beside the mail logs (the Message center is in center.py): Appearance
+with a live preview, the blocklist, capture addresses with forwarding instructions, and
+the DNS records with whether each is published."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -44,10 +44,6 @@ def preview_email(cfg, values: dict[str, str]):
 
 def routes(app: bottle.Bottle, cfg) -> None:
     admin = {"role": "admin"}
-
-    @app.get("/admin/email/message-center", **admin)
-    def message_center():
-        return render("message_center.html", tab="message-center")
 
     # --- Appearance ----------------------------------------------------------------
 

@@ -184,23 +184,31 @@ def base_url(cfg) -> str:
     return f"https://{cfg.get('smtp.hostname')}"
 
 
-def send_reset(cfg, user: User) -> None:
-    from appliance.helpdesk.mailer import Mailer
+def issue_token(user: User, valid: timedelta = RESET_VALID) -> str:
+    """A single-use set-password token for ``user`` (password reset, and the invitation of
+    a new user); returns the secret for the link ``/password-reset/SECRET`` (in the
+    caller's transaction)."""
     secret = new_secret()
     now = clock.now()
+    PasswordReset.create(token_hash=digest(secret), user=user, created_at=now,
+                         expires_at=now + valid)
+    return secret
+
+
+def send_reset(cfg, user: User) -> None:
+    from appliance.helpdesk.mailer import Mailer
     mailer = Mailer(cfg)
     person = Person.get_by_id(user.person_id)
     subject, body = reset_template()
     if subject is None:
         return  # the admin turned the system email off
-    context = {"recipient": {"name": person.name or person.email, "email": person.email,
-                             "is_user": True},
-               "link": {"url": f"{base_url(cfg)}/password-reset/{secret}",
-                        "valid_hours": int(RESET_VALID.total_seconds() // 3600)},
-               "organisation": {"name": mailer.appearance().company_name}}
     with db.atomic():
-        PasswordReset.create(token_hash=digest(secret), user=user, created_at=now,
-                             expires_at=now + RESET_VALID)
+        secret = issue_token(user, RESET_VALID)
+        context = {"recipient": {"name": person.name or person.email, "email": person.email,
+                                 "is_user": True},
+                   "link": {"url": f"{base_url(cfg)}/password-reset/{secret}",
+                            "valid_hours": int(RESET_VALID.total_seconds() // 3600)},
+                   "organisation": {"name": mailer.appearance().company_name}}
         mailer.send(to=person, subject_source=subject, body_source=body, context=context,
                     kind="system", auto_submitted="auto-generated")
 

@@ -1,68 +1,49 @@
 """Items for agents and admins: the list with filters and search, the item page with its
-conversation (public and internal apart), reply, internal note, status and followers.
-Opening an item marks its messages seen by the viewer."""
+conversation (public and internal apart), reply, internal note, status, priority,
+assignee, due date and followers.  Opening an item marks its messages seen by the viewer
+(:func:`relay.mark_seen`: they are not relayed to them by email).  Posting and changing
+fields go through :mod:`appliance.helpdesk.conversation`, like the command line."""
 from __future__ import annotations
 
 import bottle
 from peewee import JOIN
 
 from appliance import addresses, clock
-from appliance.helpdesk import conversation, people
-from appliance.helpdesk.models import Item, ItemType, Message, Person, Seen, db
-from appliance.helpdesk.views import bounced_addresses
+from appliance.helpdesk import conversation, people, relay
+from appliance.helpdesk.intake import setting
+from appliance.helpdesk.models import Item, ItemType, Message, Person, User, db
+from appliance.helpdesk.views import item_summary
+from appliance.settings import SettingError
 from appliance.webadmin import queries, security
 from appliance.webadmin.pages import Paging, done, render
 
-# Fields the lead adds for issue 5; shown when the model has them.
-OPTIONAL_FIELDS = [("priority", "Priority"), ("assignee", "Assignee"), ("due_at", "Due")]
-
-
-def mark_seen(item: Item, person: Person) -> int:
-    now = clock.now()
-    rows = [{"message": m.id, "person": person.id, "at": now}
-            for m in item.messages.select(Message.id)]
-    if not rows:
-        return 0
-    with db.atomic():
-        return Seen.insert_many(rows).on_conflict_ignore().execute() or 0
-
-
-def optional_fields(item: Item) -> list[tuple[str, str]]:
-    shown = []
-    for name, label in OPTIONAL_FIELDS:
-        if name not in Item._meta.fields:
-            continue
-        value = getattr(item, name, None)
-        if isinstance(value, Person):
-            value = value.name or value.email
-        elif hasattr(value, "isoformat"):
-            value = clock.iso(value)
-        shown.append((label, value if value not in (None, "") else "—"))
-    return shown
-
 
 def post(cfg, item: Item, author: Person, body: str, internal: bool) -> tuple[Message, str]:
-    """Post through :func:`conversation.post` (which queues the mail or the relay); the
-    second value says in words what happens next."""
-    import inspect
-    if "mailer" in inspect.signature(conversation.post).parameters:
-        from appliance.helpdesk.mailer import Mailer
-        message, mails = conversation.post(Mailer(cfg), item, author, body, internal)
-        return message, (f"{len(mails)} email(s) queued to followers" if mails
-                         else "no follower gets an email")
-    from appliance.helpdesk.intake import setting
+    """Post through :func:`conversation.post`, which queues the relay; the second value
+    says in words what happens next."""
     delay = int(setting("relay.delay_seconds", cfg.domain))
     message = conversation.post(item, author, body, internal, relay_delay=delay)
     return message, f"followers who have not seen it within {delay} s get it by email"
 
 
-def set_status(item: Item, status: str) -> None:
-    if hasattr(conversation, "update"):
-        conversation.update(item, status=status)  # records the event automations use
-    else:
-        item.status = status
-        item.updated_at = clock.now()
-        item.save()
+def parse_due(value: str):
+    """The due date field (``YYYY-MM-DDTHH:MM`` or ``YYYY-MM-DD``, UTC); None when empty."""
+    from datetime import datetime, timezone
+    value = value.strip()
+    if not value:
+        return None
+    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, pattern).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    raise SettingError(f"the due date {value!r} is not a date like 2026-12-01 17:00")
+
+
+def users() -> list[Person]:
+    """The people an item can be assigned to: active agents and admins."""
+    return list(Person.select().join(User).where(User.active == True)  # noqa: E712
+                .order_by(Person.name, Person.email))
 
 
 def routes(app: bottle.Bottle, cfg) -> None:
@@ -88,19 +69,23 @@ def routes(app: bottle.Bottle, cfg) -> None:
         return render("items.html", rows=rows, paging=paging, filters=filters,
                       types=[t.name for t in ItemType.select().order_by(ItemType.name)],
                       statuses=queries.ITEM_STATUSES,
-                      has_assignee="assignee" in Item._meta.fields)
+                      has_assignee=True)
 
     @app.get("/items/<item_id:int>")
     def item_page(item_id):
         item = _item(item_id)
         user = security.current_user()
-        mark_seen(item, user.person)
+        relay.mark_seen(item, user.person)
         messages = list(item.messages.select(Message, Person)
                         .join(Person, on=(Message.author == Person.id), join_type=JOIN.LEFT_OUTER)
                         .order_by(Message.created_at, Message.id))
+        summary = item_summary(item)
         return render("item.html", item=item, messages=messages,
-                      followers=people.followers(item), bounced=bounced_addresses(item),
-                      optional=optional_fields(item), statuses=queries.ITEM_STATUSES)
+                      followers=people.followers(item), bounced=summary["bounced"],
+                      requester_bounced=summary["requester_bounced"],
+                      statuses=conversation.STATUSES, priorities=conversation.PRIORITIES,
+                      assignees=users(),
+                      due_value=clock.iso(item.due_at)[:16] if item.due_at else "")
 
     @app.get("/items/<item_id:int>/messages/<message_id:int>/frame")
     def message_frame(item_id, message_id):
@@ -118,7 +103,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
             done("Write something first: the message was empty.", f"/items/{item_id}#reply")
         user = security.current_user()
         message, next_step = post(cfg, item, user.person, body, internal)
-        mark_seen(item, user.person)
+        relay.mark_seen(item, user.person)
         what = "Internal note added" if internal else "Reply posted"
         done(f"{what}; {next_step}.", f"/items/{item_id}#m{message.id}")
 
@@ -126,10 +111,34 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def change_status(item_id):
         item = _item(item_id)
         status = bottle.request.forms.getunicode("status") or ""
-        if status not in queries.ITEM_STATUSES:
+        if status not in conversation.STATUSES:
             bottle.abort(400, "Unknown status.")
-        set_status(item, status)
+        conversation.update(item, status=status)
         done(f"Status set to {status}.", f"/items/{item_id}")
+
+    @app.post("/items/<item_id:int>/fields")
+    def change_fields(item_id):
+        """Status, priority, assignee and due date in one form."""
+        item = _item(item_id)
+        form = bottle.request.forms
+        status = form.getunicode("status") or None
+        priority = form.getunicode("priority") or None
+        assignee: Person | None | bool = False
+        if "assignee" in form:
+            value = form.getunicode("assignee") or ""
+            assignee = None
+            if value:
+                assignee = next((p for p in users() if str(p.id) == value), None)
+                if assignee is None:
+                    bottle.abort(400, "The assignee must be an active agent or admin.")
+        try:
+            due = parse_due(form.getunicode("due_at") or "") if "due_at" in form else False
+            changes = conversation.update(item, status=status, priority=priority,
+                                          assignee=assignee, due_at=due)
+        except SettingError as exc:
+            bottle.abort(400, f"Nothing changed: {exc}.")
+        done(("Changed: " + "; ".join(changes) + ".") if changes else "Nothing to change.",
+             f"/items/{item_id}")
 
     @app.post("/items/<item_id:int>/followers")
     def add_follower(item_id):

@@ -1,5 +1,6 @@
 // The panel's only script (the CSP allows no inline script): confirmations, the SMTP
-// fields' state, the colour picker and the appearance live preview.
+// fields' state, the colour picker, the appearance live preview, and the message center's
+// template editor ("insert a property" at the cursor, live preview).
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-confirm]").forEach(function (button) {
@@ -45,4 +46,43 @@ document.addEventListener("DOMContentLoaded", function () {
       timer = window.setTimeout(refresh, 250);
     });
   }
+
+  // Message center: each template form inserts a property where the cursor was (in the
+  // subject or the body, whichever had the focus last) and previews the unsaved text.
+  document.querySelectorAll("form[data-template-form]").forEach(function (tform) {
+    var targets = tform.querySelectorAll("[data-insert-target]");
+    var last = targets[targets.length - 1];   // the body, until the subject had the focus
+    targets.forEach(function (field) {
+      field.addEventListener("focus", function () { last = field; });
+    });
+    var select = tform.querySelector("[data-insert-select]");
+    if (select) {
+      select.addEventListener("change", function () {
+        var text = select.value;
+        if (!text || !last) { return; }
+        var start = last.selectionStart === null ? last.value.length : last.selectionStart;
+        var end = last.selectionEnd === null ? start : last.selectionEnd;
+        last.value = last.value.slice(0, start) + text + last.value.slice(end);
+        last.focus();
+        last.setSelectionRange(start + text.length, start + text.length);
+        select.value = "";
+        last.dispatchEvent(new Event("input", {bubbles: true}));
+      });
+    }
+    var pframe = document.getElementById(tform.dataset.preview);
+    if (!pframe) { return; }
+    var ptimer = null;
+    var update = function () {
+      var query = new URLSearchParams();
+      query.append("subject", tform.elements.subject.value);
+      query.append("body", tform.elements.body.value);
+      pframe.src = pframe.dataset.base + "?" + query.toString();
+    };
+    tform.addEventListener("input", function () {
+      window.clearTimeout(ptimer);
+      ptimer = window.setTimeout(update, 400);
+    });
+    var button = tform.querySelector("[data-preview-button]");
+    if (button) { button.addEventListener("click", update); }
+  });
 });

@@ -1,0 +1,102 @@
+"""Helpdesk users (agents and admins): adding one, with the ``account_created`` system
+email that carries a set-password link, and deactivating one.  The panel's Users page and
+``appliance users add`` both come here.
+
+The set-password link is a password-reset token (:func:`appliance.webadmin.auth.issue_token`)
+valid for :data:`INVITE_VALID_HOURS`; the new user opens ``/password-reset/TOKEN`` and
+chooses a password there."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from appliance import addresses, passwords
+from appliance.helpdesk import people, templates
+from appliance.helpdesk.models import Person, User, db
+
+ROLES = ("agent", "admin")
+INVITE_VALID_HOURS = 48
+
+
+class AccountError(ValueError):
+    """A user that cannot be added or changed; the message says why."""
+
+
+@dataclass
+class Added:
+    user: User
+    invited: bool          # the account_created email was queued
+    password: str | None   # a generated password, when no invitation could go out
+
+    @property
+    def email(self) -> str:
+        return self.user.person.email
+
+
+def add_user(cfg, email: str, name: str, role: str, password: str | None = None,
+             base_url: str | None = None, generate_when_not_invited: bool = False) -> Added:
+    """Add an agent or admin.  With ``password`` the user logs in with it and gets no
+    email.  Without it, the ``account_created`` system email is queued with a set-password
+    link under ``base_url`` (default: the configured ``web.public_url``); when that email is
+    turned off, nobody is invited and, with ``generate_when_not_invited``, a generated
+    password is returned instead (the command line prints it)."""
+    normalised = addresses.normalize(email or "")
+    if not normalised:
+        raise AccountError(f"not an email address: {email!r}")
+    if role not in ROLES:
+        raise AccountError(f"the role is agent or admin, not {role!r}")
+    name = (name or "").strip()
+    if not name:
+        raise AccountError("a name is required")
+    template = templates.get("account_created")
+    invite = password is None and template.enabled
+    generated = None
+    if password is None and not invite and generate_when_not_invited:
+        password = generated = passwords.generate()
+    with db.atomic():
+        person = people.get(addresses.Person(normalised, name))
+        if User.get_or_none(User.person == person):
+            raise AccountError(f"{normalised} is already a user")
+        if not person.name:
+            person.name = name
+            person.save()
+        user = User.create(person=person, role=role, password_hash=passwords.hash_password(
+            password) if password else None)
+        if invite:
+            send_invitation(cfg, user, base_url or cfg.public_url)
+    return Added(user, invite, generated)
+
+
+def send_invitation(cfg, user: User, base_url: str) -> None:
+    """Queue the account_created email with a fresh set-password link (in the caller's
+    transaction)."""
+    from appliance.helpdesk.mailer import Mailer
+    from appliance.webadmin.auth import issue_token
+    template = templates.get("account_created")
+    mailer = Mailer(cfg)
+    person = Person.get_by_id(user.person_id)
+    secret = issue_token(user, timedelta(hours=INVITE_VALID_HOURS))
+    context = {"recipient": {"name": person.name or person.email, "email": person.email,
+                             "is_user": True},
+               "link": {"url": f"{base_url.rstrip('/')}/password-reset/{secret}",
+                        "valid_hours": INVITE_VALID_HOURS},
+               "organisation": {"name": mailer.appearance().company_name}}
+    mailer.send(to=person, subject_source=template.subject, body_source=template.body,
+                context=context, kind="system", auto_submitted="auto-generated")
+
+
+def deactivate(user: User, by: User | None = None) -> None:
+    """Turn a login off (its sessions end at their next request); never the last active
+    admin, never yourself."""
+    if by is not None and by.id == user.id:
+        raise AccountError("you cannot deactivate yourself")
+    if user.role == "admin" and user.active and User.select().where(
+            User.role == "admin", User.active == True).count() <= 1:  # noqa: E712
+        raise AccountError("this is the last active admin; make another admin first")
+    user.active = False
+    user.save()
+
+
+def activate(user: User) -> None:
+    user.active = True
+    user.save()
