@@ -294,7 +294,9 @@ def test_security_headers_on_pages_errors_and_static_files(panel):
 def test_pages_have_no_inline_script_or_handlers(panel):
     admin = login(panel)
     for path in GET_ROUTES + ["/login", "/password-reset"]:
-        page = admin.get(path).text
+        response = admin.get(path)
+        assert response.status == 200, path
+        page = response.text
         assert not re.search(r"<script(?![^>]*\bsrc=)", page), path
         assert not re.search(r"\son[a-z]+\s*=", page), path
         assert "javascript:" not in page, path

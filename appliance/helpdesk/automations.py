@@ -156,10 +156,14 @@ def check(trigger: str, conditions: dict, actions: list[dict]) -> list[str]:
                "priority": list(PRIORITIES)}
     for key, values in conditions.items():
         if key in allowed:
-            wrong = [v for v in values if v not in allowed[key]]
-            if wrong or not isinstance(values, list):
-                errors.append(f"Condition {key}: {', '.join(map(str, wrong)) or values!r} is "
-                              f"not one of {', '.join(allowed[key])}.")
+            if not isinstance(values, list):
+                errors.append(f"Condition {key}: a list of {', '.join(allowed[key])}.")
+                continue
+            wrong = [str(v) for v in values if v not in allowed[key]]
+            if wrong:
+                errors.append(f"Condition {key}: {', '.join(wrong)} "
+                              f"{'is' if len(wrong) == 1 else 'are'} not one of "
+                              f"{', '.join(allowed[key])}.")
         elif key == "requester_known":
             if not isinstance(values, bool):
                 errors.append("Condition requester_known: yes or no.")

@@ -215,7 +215,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         rows = actions + [{"do": ""}] * max(1, min(2, MAX_ACTIONS - len(actions)))
         return render("center_automation.html", tab="message-center", a=automation,
                       description=automations.describe(automation),
-                      name=automation.name if name is None else name,
+                      auto_name=automation.name if name is None else name,
                       trigger=automation.trigger if trigger is None else trigger,
                       cond=automation.conditions if conditions is None else conditions,
                       actions=rows[:MAX_ACTIONS], errors=errors, can_edit=is_admin(),
