@@ -116,7 +116,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
         by_kind = {kind: [r for r in rows if r["t"].spec.kind == kind] for kind in KINDS}
         return render("message_center.html", tab="message-center",
                       relay=editor(templates.get("relay")), by_kind=by_kind,
-                      automations=[(a, automations.describe(a)) for a in every],
+                      automations=[(a, automations.describe(a), automations.to_json(a)["templates"])
+                                   for a in every],
                       can_edit=is_admin())
 
     # --- templates -------------------------------------------------------------------
@@ -212,7 +213,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def automation_page(automation, name=None, trigger=None, conditions=None, actions=None,
                         errors=()):
         actions = list(automation.actions if actions is None else actions)
-        rows = actions + [{"do": ""}] * max(1, min(2, MAX_ACTIONS - len(actions)))
+        rows = actions + [{"do": ""}]   # one empty row adds an action
         return render("center_automation.html", tab="message-center", a=automation,
                       description=automations.describe(automation),
                       auto_name=automation.name if name is None else name,
