@@ -17,7 +17,9 @@ DEFAULT_PATH = "/etc/appliance/appliance.ini"
 BOOTSTRAP: dict[str, tuple[str, str]] = {
     "appliance.data_dir": ("", "Data directory: database, spool, keys, certificates."),
     "appliance.domain": ("", "The box's mail domain; capture addresses live here."),
-    "appliance.database": ("{data_dir}/appliance.db", "The SQLite database file."),
+    "appliance.database": ("{data_dir}/appliance.db", "The SQLite database file, or "
+                           "postgresql://user:password@host:port/db to share one PostgreSQL "
+                           "database between boxes (pip install 'appliance[postgres]')."),
     "appliance.log_level": ("info", "debug, info, warning or error."),
     "smtp.listen": ("127.0.0.1:2525", "Address and port the MTA listens on (25 in production)."),
     "smtp.hostname": ("", "Name the MTA greets with; defaults to the domain."),

@@ -27,7 +27,8 @@ class InitResult:
 
 def init(data_dir: str | Path, domain: str, smtp_listen: str = "127.0.0.1:2525",
          web_listen: str = "127.0.0.1:8080", admin_email: str | None = None,
-         admin_password: str | None = None, force: bool = False) -> InitResult:
+         admin_password: str | None = None, force: bool = False,
+         database_url: str = "") -> InitResult:
     root = Path(data_dir).resolve()
     domain = domain.strip().lower().rstrip(".")
     if not domain or "." not in domain or "@" in domain:
@@ -48,8 +49,11 @@ def init(data_dir: str | Path, domain: str, smtp_listen: str = "127.0.0.1:2525",
     for sub in ("spool", "attachments", "dkim", "tls"):
         (root / sub).mkdir(exist_ok=True, mode=0o700 if sub in ("dkim", "tls") else 0o750)
     ini = root / "appliance.ini"
-    config.write(ini, {"appliance.data_dir": str(root), "appliance.domain": domain,
-                       "smtp.listen": smtp_listen, "web.listen": web_listen})
+    values = {"appliance.data_dir": str(root), "appliance.domain": domain,
+              "smtp.listen": smtp_listen, "web.listen": web_listen}
+    if database_url:   # PostgreSQL shared by several boxes (docs/scaling.md)
+        values["appliance.database"] = database_url
+    config.write(ini, values)
     ini.chmod(0o640)
     cfg = config.load(ini)
     Spool(cfg.spool_dir).ensure()
@@ -60,7 +64,11 @@ def init(data_dir: str | Path, domain: str, smtp_listen: str = "127.0.0.1:2525",
     password = admin_password or passwords.generate()
     with database.atomic():
         person = people.get(people.addresses.Person(admin, "Administrator"))
-        User.create(person=person, role="admin", password_hash=passwords.hash_password(password))
+        if User.get_or_none(User.person == person) is None:
+            User.create(person=person, role="admin",
+                        password_hash=passwords.hash_password(password))
+        else:   # a second box joining a shared database keeps the admin it has
+            password = None
     export_captures(domain, root)
     captures = [f"tickets@{domain}", f"tasks@{domain}"]
     close_database()

@@ -15,6 +15,9 @@ def register(sub) -> None:
     p.add_argument("--admin-email")
     p.add_argument("--admin-password")
     p.add_argument("--force", action="store_true", help="overwrite an existing directory")
+    p.add_argument("--database", default="",
+                   help="postgresql://user:password@host:port/db instead of the SQLite file "
+                        "in the data directory (several boxes may share one)")
     p.set_defaults(func=cmd_init)
     p = sub.add_parser("demo", help="init a demo data directory if needed, then run it all")
     p.add_argument("--data-dir", default="demo-data")
@@ -37,7 +40,7 @@ def describe(result, smtp: str, web: str) -> str:
 def cmd_init(args) -> int:
     from appliance.initdir import init
     result = init(args.data_dir, args.domain, args.smtp_listen, args.web_listen,
-                  args.admin_email, args.admin_password, args.force)
+                  args.admin_email, args.admin_password, args.force, args.database)
     print(describe(result, args.smtp_listen, args.web_listen))
     return 0
 

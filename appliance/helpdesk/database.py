@@ -3,26 +3,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peewee import SqliteDatabase
+from peewee import Database, SqliteDatabase
 
-from appliance.helpdesk import migrations
+from appliance.helpdesk import dialect, migrations
 from appliance.helpdesk.models import db
 
 
-def open_database(path: str | Path, migrate: bool = True) -> SqliteDatabase:
-    """Bind the models to the SQLite file at ``path`` (WAL, foreign keys, busy timeout)
-    and bring its schema up to date."""
-    database = SqliteDatabase(
-        str(path),
-        pragmas={
-            "journal_mode": "wal",
-            "foreign_keys": 1,
-            "synchronous": "full",   # a committed item survives a power cut
-            "busy_timeout": 10000,
-            "cache_size": -16000,
-        },
-        timeout=10,
-    )
+def open_database(path: str | Path, migrate: bool = True) -> Database:
+    """Bind the models to the SQLite file at ``path`` (WAL, foreign keys, busy timeout),
+    or to the PostgreSQL database a ``postgresql://`` URL names, and bring its schema up
+    to date."""
+    if dialect.is_url(str(path)):
+        database = dialect.connect(str(path))
+    else:
+        database = SqliteDatabase(
+            str(path),
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "synchronous": "full",   # a committed item survives a power cut
+                "busy_timeout": 10000,
+                "cache_size": -16000,
+            },
+            timeout=10,
+        )
     db.initialize(database)
     database.connect(reuse_if_open=True)
     if migrate:

@@ -6,7 +6,7 @@ from typing import Callable
 
 from peewee import Database
 
-from appliance.helpdesk import models
+from appliance.helpdesk import dialect, models
 
 
 def _v1_initial(database: Database) -> None:
@@ -35,7 +35,10 @@ def add_column(database: Database, model, field_name: str) -> None:
         if default is None or callable(default):
             raise ValueError(f"{table}.{field.column_name}: a NOT NULL column added later "
                              f"needs a constant default")
-        literal = {True: "1", False: "0"}.get(default) if isinstance(default, bool) else None
+        literal = None
+        if isinstance(default, bool):
+            literal = {True: "1", False: "0"}[default] if dialect.is_sqlite(database) \
+                else {True: "TRUE", False: "FALSE"}[default]
         if literal is None:
             literal = str(default) if isinstance(default, (int, float)) else \
                 "'" + str(field.db_value(default)).replace("'", "''") + "'"
@@ -88,16 +91,12 @@ def migrate(database: Database) -> list[int]:
     """Apply, in order, every migration the database lacks (by number, so migrations that
     were written in parallel and landed in any order all run); returns those applied."""
     applied = []
-    with database.atomic("IMMEDIATE") if _is_sqlite(database) else database.atomic():
+    with dialect.migration_lock(database):   # a second box starting waits, then finds all done
         done = applied_versions(database)
         for number, _, step in sorted(MIGRATIONS, key=lambda m: m[0]):
             if number not in done:
                 step(database)
-                database.execute_sql("INSERT INTO schema_version (version) VALUES (?)",
-                                     (number,))
+                database.execute_sql(f"INSERT INTO schema_version (version) "
+                                     f"VALUES ({database.param})", (number,))
                 applied.append(number)
     return applied
-
-
-def _is_sqlite(database: Database) -> bool:
-    return database.__class__.__name__.startswith("Sqlite")

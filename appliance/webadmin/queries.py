@@ -10,7 +10,8 @@ from peewee import JOIN
 
 from appliance.helpdesk.models import (IncomingMail, Item, ItemType, OutgoingMail,
                                        OutgoingRecipient, Person, db)
-from appliance.webadmin.search import item_number, match_expression
+from appliance.helpdesk.dialect import is_sqlite
+from appliance.webadmin.search import item_number, match_expression, pg_search_ids
 
 ITEM_STATUSES = ["open", "pending", "resolved", "closed"]
 INCOMING_ACTIONS = ["created", "appended", "ignored", "failed"]
@@ -19,6 +20,8 @@ OUTGOING_STATUSES = ["queued", "deferred", "delivered", "bounced", "failed"]
 
 def _search_ids(fts: str, table: str, expression: str, where: list[tuple[str, object]],
                 limit: int, offset: int, join: str = "") -> list[int]:
+    if not is_sqlite(db.obj):
+        return pg_search_ids(db, table, expression, where, limit, offset, join)
     conditions = "".join(f" AND {sql}" for sql, _ in where)
     cursor = db.execute_sql(
         f"SELECT f.rowid FROM {fts} AS f JOIN {table} AS t ON t.id = f.rowid {join}"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from appliance.helpdesk.dialect import is_sqlite
+
 SCHEMA = [
     # items: title, description, the requester's address and name, and every message
     "CREATE VIRTUAL TABLE IF NOT EXISTS item_fts USING fts5(title, description, requester,"
@@ -117,6 +119,11 @@ BACKFILL = [
 
 def install(database) -> None:
     """Create the FTS tables, triggers and list indexes, and index the existing rows."""
+    if not is_sqlite(database):   # PostgreSQL: the list indexes; search reads the tables
+        for statement in SCHEMA:
+            if statement.startswith("CREATE INDEX"):
+                database.execute_sql(statement)
+        return
     for statement in SCHEMA + BACKFILL:
         database.execute_sql(statement)
 
@@ -140,3 +147,67 @@ def item_number(query: str) -> int | None:
     """``#12`` or ``12`` names item 12."""
     text = query.strip().lstrip("#")
     return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------
+# No FTS5 there: the same expressions are answered by case-insensitive regular expressions
+# over the base tables (every word a word-prefix, an address's words in sequence).  It scans
+# the table, newest id first, and stops at the page: fine for tens of thousands of rows; a
+# tsvector index would be the next step for more.
+
+PG_COLUMNS = {
+    "item": {
+        "title": "t.title",
+        "description": "t.description",
+        "requester": "(SELECT concat_ws(' ', email, name) FROM person"
+                     " WHERE id = t.requester_id)",
+        "messages": "(SELECT string_agg(body, ' ') FROM message WHERE item_id = t.id)",
+    },
+    "incomingmail": {
+        "subject": "t.subject",
+        "sender": "concat_ws(' ', t.from_email, t.from_name, t.mail_from)",
+        "message_id": "t.message_id",
+    },
+    "outgoingmail": {
+        "subject": "t.subject",
+        "recipients": "(SELECT string_agg(email, ' ') FROM outgoingrecipient"
+                      " WHERE mail_id = t.id)",
+    },
+}
+
+_SYNTAX = re.compile(r'\{(\w+)\} : \(|\(((?:"\w+"(?: \+ )?)+)\*\)|\(|\)')
+
+
+def phrases(expression: str) -> list[tuple[str | None, list[str]]]:
+    """The (column or None, tokens) of each phrase of a :func:`match_expression` result
+    (or several joined with AND)."""
+    scope: list[str | None] = [None]
+    found = []
+    for m in _SYNTAX.finditer(expression):
+        if m.group(1):
+            scope.append(m.group(1))
+        elif m.group(2):
+            found.append((scope[-1], re.findall(r'"(\w+)"', m.group(2))))
+        elif m.group(0) == "(":
+            scope.append(scope[-1])
+        elif len(scope) > 1:
+            scope.pop()
+    return found
+
+
+def pg_search_ids(database, table: str, expression: str, where: list[tuple[str, object]],
+                  limit: int, offset: int, join: str = "") -> list[int]:
+    """PostgreSQL's answer to an FTS5 search of ``table``: matching ids, newest first."""
+    columns = PG_COLUMNS[table]
+    conditions, params = [], []
+    for column, tokens in phrases(expression):
+        hay = columns[column] if column else \
+            "concat_ws(' ', " + ", ".join(columns.values()) + ")"
+        conditions.append(f"{hay} ~* %s")
+        params.append(r"\m" + r"\M\W+".join(tokens))
+    conditions += [sql.replace("?", "%s") for sql, _ in where]
+    params += [value for _, value in where]
+    cursor = database.execute_sql(
+        f"SELECT t.id FROM {table} AS t {join} WHERE {' AND '.join(conditions) or 'TRUE'}"
+        f" ORDER BY t.id DESC LIMIT %s OFFSET %s", [*params, limit, offset])
+    return [row[0] for row in cursor]
