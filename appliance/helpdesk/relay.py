@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from appliance import clock
 from appliance.helpdesk import context as ctx
 from appliance.helpdesk import people, protection, templates
+from appliance.helpdesk.dialect import for_update
 from appliance.helpdesk.models import Item, Message, Person, RelayEntry, Seen, db
 
 log = logging.getLogger("appliance.relay")
@@ -74,9 +75,10 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
     sent = 0
     for pair in list(due):
         with db.atomic():
-            entries = list(RelayEntry.select().where(
+            # FOR UPDATE on PostgreSQL: a second box waits here, then finds them sent
+            entries = list(for_update(RelayEntry.select().where(
                 RelayEntry.item == pair.item_id, RelayEntry.person == pair.person_id,
-                RelayEntry.state == "pending"))
+                RelayEntry.state == "pending")))
             if not entries:
                 continue  # another worker took them
             item, person = Item.get_by_id(pair.item_id), Person.get_by_id(pair.person_id)

@@ -12,6 +12,8 @@ import threading
 import time
 import traceback
 
+from peewee import IntegrityError, OperationalError
+
 from appliance import captures, clock, resolving
 from appliance.config import Config
 from appliance.helpdesk import intake, relay, scheduler
@@ -54,7 +56,12 @@ class Worker:
             self.spool.fail(entry_id)
             return "failed"
         try:
-            row = intake.process(entry, ctx)
+            try:
+                row = intake.process(entry, ctx)
+            except (IntegrityError, OperationalError):
+                # Another box sharing the database claimed the same Message-ID (or made
+                # the same person) in the same moment: once more, and it is their duplicate.
+                row = intake.process(entry, ctx)
         except Exception:
             error = traceback.format_exc()
             log.error("intake failed spool=%s message-id=%s: %s", entry_id,
