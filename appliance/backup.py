@@ -83,6 +83,11 @@ def _copy_spool(spool: Path, out: Path) -> dict[str, int]:
 
 
 def _snapshot_database(path: str, out: Path) -> None:
+    from appliance.helpdesk.dialect import is_url
+    if is_url(path):
+        raise BackupError("appliance.database is PostgreSQL: back it up with pg_dump and "
+                          "copy each box's data directory (docs/scaling.md); appliance "
+                          "backup copies a box whose database is SQLite")
     if not Path(path).is_file():
         raise BackupError(f"no database at {path}")
     source = sqlite3.connect(path, timeout=30)

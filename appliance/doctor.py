@@ -299,11 +299,12 @@ def check_delivery(cfg: Config, now: datetime | None = None) -> Check:
 
 
 def check_database(cfg: Config) -> Check:
-    from appliance.helpdesk import migrations
+    from appliance.helpdesk import dialect, migrations
     from appliance.helpdesk.models import db
-    check = Check("database", summary=cfg.database)
+    check = Check("database", summary=dialect.shown(cfg.database))
     try:
-        row = db.execute_sql("PRAGMA quick_check").fetchone()
+        sqlite = dialect.is_sqlite(db.obj)   # PostgreSQL checks its own pages
+        row = db.execute_sql("PRAGMA quick_check" if sqlite else "SELECT 'ok'").fetchone()
         if row[0] != "ok":
             check.worse("fail", f"quick_check: {row[0]}; restore the last backup")
         check.details.append(f"schema version {migrations.version(db.obj)}")
@@ -318,7 +319,8 @@ def run_checks(cfg: Config) -> Report:
     try:
         open_database(cfg.database)
     except Exception as exc:
-        return Report([Check("database", "fail", f"cannot open {cfg.database}: {exc}")])
+        from appliance.helpdesk.dialect import shown
+        return Report([Check("database", "fail", f"cannot open {shown(cfg.database)}: {exc}")])
     for step in (check_database, check_ports, check_dns, check_dkim_key, check_certificate,
                  check_disk, check_queues, check_delivery):
         try:

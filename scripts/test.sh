@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test of the appliance, from a fresh Debian machine with Python 3.11+:
 # installs the Debian packages the real-parts tests use (when run as root and missing),
-# makes .venv with the package and its test extra, then runs the whole suite (lint included).
+# makes .venv with the package and its test extra, then runs the whole suite (lint included),
+# then the non-slow tests a second time on PostgreSQL: a private cluster on a loopback port in
+# a temporary directory (APPLIANCE_TEST_POSTGRES=0 skips that run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -11,6 +13,10 @@ perl -MMail::DKIM -e1 2>/dev/null || need+=(libmail-dkim-perl)
 command -v chromium >/dev/null || need+=(chromium)
 command -v supervisord >/dev/null || true
 command -v systemd-analyze >/dev/null || need+=(systemd)   # verify/security of systemd/ units
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+if [ "${APPLIANCE_TEST_POSTGRES:-1}" != 0 ] && [ -z "$(pg_bin)" ]; then
+  need+=(postgresql)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing Debian packages: ${need[*]}"
@@ -28,4 +34,28 @@ if ! python3 -m venv .venv >/dev/null 2>&1; then
 fi
 .venv/bin/pip install -q --upgrade pip >/dev/null
 .venv/bin/pip install -q -e '.[test]'
-exec .venv/bin/python -m pytest "$@"
+rc=0
+.venv/bin/python -m pytest "$@" || rc=$?
+[ "${APPLIANCE_TEST_POSTGRES:-1}" = 0 ] && exit $rc
+if [ -z "$(pg_bin)" ]; then
+  echo "PostgreSQL is not installed: the PostgreSQL run is skipped" >&2
+  exit $rc
+fi
+# A throw-away cluster: trust auth on 127.0.0.1 only, no fsync (tests, not data).
+pg="$(pg_bin)"
+pgdir="$(mktemp -d /tmp/appliance-pg.XXXXXX)"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "cd /tmp && $*"; else sh -c "$*"; fi
+}
+[ "$(id -u)" = 0 ] && chown postgres "$pgdir"
+stop_pg() { as_pg "$pg/pg_ctl -D $pgdir/data -m immediate stop" >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
+trap stop_pg EXIT
+as_pg "$pg/initdb -D $pgdir/data -U postgres -A trust -E UTF8 --no-sync" >/dev/null
+as_pg "$pg/pg_ctl -D $pgdir/data -l $pgdir/log -w -o \"-p $port -k $pgdir \
+  -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+  -c full_page_writes=off -c max_connections=200\" start" >/dev/null
+echo "PostgreSQL run: the non-slow tests on a private cluster at 127.0.0.1:$port"
+APPLIANCE_TEST_DATABASE="postgresql://postgres@127.0.0.1:$port/postgres" \
+  .venv/bin/python -m pytest -m "not slow" "$@" || rc=$?
+exit $rc

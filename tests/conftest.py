@@ -57,6 +57,29 @@ def appliance(*args: str, input: bytes | None = None, check: bool = True,
     return proc
 
 
+# -- PostgreSQL: scripts/test.sh runs the suite a second time with APPLIANCE_TEST_DATABASE
+# set to a server's URL; every Box then gets a fresh database of its own on that server.
+PG_URL = os.environ.get("APPLIANCE_TEST_DATABASE", "")
+sqlite_only = pytest.mark.skipif(bool(PG_URL), reason="inherently SQLite (the suite runs "
+                                 "on PostgreSQL: APPLIANCE_TEST_DATABASE)")
+
+
+def fresh_database() -> str:
+    """Create an empty database on the test PostgreSQL server; returns its URL."""
+    import uuid
+
+    import psycopg2
+    name = f"box_{uuid.uuid4().hex[:16]}"
+    con = psycopg2.connect(PG_URL)
+    try:
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        con.close()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
 class Box:
     """One initialised data directory and the services started on it."""
 
@@ -67,8 +90,12 @@ class Box:
         self.ini = root / "appliance.ini"
         self.procs: dict[str, subprocess.Popen] = {}
         self.domain = domain
+        self.database = ""   # a postgresql:// URL when the suite runs on PostgreSQL
 
     def init(self, *extra: str) -> "Box":
+        if PG_URL and "--database" not in extra:
+            self.database = fresh_database()
+            extra = (*extra, "--database", self.database)
         appliance("init", "--data-dir", str(self.root), "--domain", self.domain,
                   "--smtp-listen", f"127.0.0.1:{self.smtp_port}",
                   "--web-listen", f"127.0.0.1:{self.web_port}",
@@ -141,6 +168,15 @@ class Box:
 
     def query(self, sql: str, *args) -> list[tuple]:
         """Read the box's database directly, as an outside check would."""
+        if self.database:   # the PostgreSQL run: the same SQL with %s placeholders
+            import psycopg2
+            pcon = psycopg2.connect(self.database)
+            try:
+                with pcon.cursor() as cur:
+                    cur.execute(sql.replace("?", "%s"), args)
+                    return cur.fetchall()
+            finally:
+                pcon.close()
         import sqlite3
         con = sqlite3.connect(self.root / "appliance.db", timeout=10)
         try:
@@ -149,9 +185,9 @@ class Box:
             con.close()
 
     def db(self):
-        """Open the box's SQLite file in this process (the models bind to it)."""
+        """Open the box's database in this process (the models bind to it)."""
         from appliance.helpdesk.database import open_database
-        return open_database(self.root / "appliance.db")
+        return open_database(self.database or self.root / "appliance.db")
 
 
 @pytest.fixture

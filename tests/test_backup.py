@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOMAIN, Box, appliance, wait_for
+from conftest import DOMAIN, Box, appliance, sqlite_only, wait_for
+
+pytestmark = sqlite_only   # SQLite's backup API; PostgreSQL is backed up with pg_dump
 
 ATTACHMENT = bytes(range(256)) * 40
 

@@ -11,12 +11,14 @@ from conftest import DOMAIN, appliance
 
 def test_init_writes_a_complete_data_directory(box):
     root = box.root
-    for path in ("appliance.ini", "appliance.db", "spool", "attachments", "dkim", "tls"):
+    sqlite = () if box.database else ("appliance.db",)   # or the PostgreSQL run
+    for path in ("appliance.ini", *sqlite, "spool", "attachments", "dkim", "tls"):
         assert (root / path).exists(), path
     key = root / "dkim" / "appliance.private"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert stat.S_IMODE((root / "tls" / "key.pem").stat().st_mode) == 0o600
-    assert stat.S_IMODE((root / "appliance.db").stat().st_mode) & 0o007 == 0
+    for db_file in sqlite:
+        assert stat.S_IMODE((root / db_file).stat().st_mode) & 0o007 == 0
     from cryptography.hazmat.primitives import serialization
     assert serialization.load_pem_private_key(key.read_bytes(), None).key_size == 2048
     db = box.db()

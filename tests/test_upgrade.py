@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import DATA, DOMAIN, ROOT, message, wait_for
+from conftest import DATA, DOMAIN, ROOT, message, sqlite_only, wait_for
 
 from appliance.helpdesk import migrations
 
@@ -146,6 +146,7 @@ def test_two_services_starting_at_once_migrate_once(tmp_path):
     assert sorted(versions) == sorted(n for n, _, _ in migrations.MIGRATIONS)
 
 
+@sqlite_only   # the first released schema is a SQLite file
 def test_upgraded_box_threads_new_mail_into_old_items(box):
     """The first release's data directory, upgraded by the services' own start."""
     db_path = box.root / "appliance.db"
