@@ -357,8 +357,10 @@ class Engine:
         by_trigger: dict[str, list[Automation]] = {}
         for automation in Automation.select().where(Automation.enabled == True):  # noqa
             by_trigger.setdefault(automation.trigger, []).append(automation)
-        for event in Event.select().where(Event.processed == False).order_by(  # noqa
-                Event.id).limit(limit):
+        # a list, not a cursor: an open SELECT would pin a stale SQLite read snapshot under
+        # the writes below ("database is locked" at once, without the busy wait)
+        for event in list(Event.select().where(Event.processed == False).order_by(  # noqa
+                Event.id).limit(limit)):
             if event.automation is None and not event.detail.get("automated"):
                 for automation in by_trigger.get(event.kind, []):
                     if matches(automation, event.item) and self.fire(

@@ -9,6 +9,16 @@ from appliance.helpdesk import dialect, migrations
 from appliance.helpdesk.models import db
 
 
+class SqliteImmediateDatabase(SqliteDatabase):
+    """Every transaction begins IMMEDIATE: it waits (busy_timeout) for the write lock at
+    its start.  A deferred one that reads, then writes after another connection committed
+    fails at once with "database is locked" (no wait is possible there); under mixed load
+    (intake, the delivery thread, the panel) that made intake fail."""
+
+    def begin(self, lock_type=None):
+        return super().begin(lock_type or "IMMEDIATE")
+
+
 def open_database(path: str | Path, migrate: bool = True) -> Database:
     """Bind the models to the SQLite file at ``path`` (WAL, foreign keys, busy timeout),
     or to the PostgreSQL database a ``postgresql://`` URL names, and bring its schema up
@@ -16,7 +26,7 @@ def open_database(path: str | Path, migrate: bool = True) -> Database:
     if dialect.is_url(str(path)):
         database = dialect.connect(str(path))
     else:
-        database = SqliteDatabase(
+        database = SqliteImmediateDatabase(
             str(path),
             pragmas={
                 "journal_mode": "wal",

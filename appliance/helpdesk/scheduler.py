@@ -51,7 +51,7 @@ def run(engine: Engine, now: datetime | None = None) -> int:
             items = Item.select().where(Item.updated_at <= now - timedelta(hours=hours),
                                         Item.status.in_(OPEN))
             keyed = ((item, f"elapsed:{clock.iso(item.updated_at)}") for item in items)
-        for item, key in keyed:
+        for item, key in list(keyed):   # read first: no open cursor under the writes
             if matches(automation, item) and engine.fire(automation, item, key, now):
                 fired += 1
     return fired
