@@ -55,7 +55,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(predicate, timeout: float, what: str, interval: float = 0.05):
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -167,7 +167,7 @@ class PrivatePostfix:
                     return True
             except OSError:
                 return False
-        _wait(listening, timeout, f"postfix on 127.0.0.1:{self.port}")
+        wait_for(listening, timeout, f"postfix on 127.0.0.1:{self.port}")
         return self
 
     def stop(self) -> None:
@@ -183,7 +183,7 @@ class PrivatePostfix:
                 except (OSError, ValueError, IndexError):
                     return True
             try:
-                _wait(gone, 30, "postfix to stop", 0.1)
+                wait_for(gone, 30, "postfix to stop", 0.1)
             except PostfixError:
                 subprocess.run([tool("postfix"), "-c", str(self.conf), "abort"],
                                capture_output=True, timeout=60)

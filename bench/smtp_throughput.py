@@ -32,7 +32,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from postfixlab import PostfixError, PrivatePostfix, free_port, run, tool  # noqa: E402
+from postfixlab import (PostfixError, PrivatePostfix, free_port, run, tool,  # noqa: E402
+                        wait_for)
 
 DOMAIN = "box.example"
 RCPT = f"tickets@{DOMAIN}"
@@ -42,16 +43,6 @@ SMTP_SOURCE = "smtp-source"
 
 class BenchError(PostfixError):
     """Anything that stops a benchmark run; the message says what."""
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise BenchError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def wait_port(port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
