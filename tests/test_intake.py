@@ -5,7 +5,8 @@ from __future__ import annotations
 import smtplib
 import time
 
-from conftest import DOMAIN, message, wait_for
+import pytest
+from conftest import DOMAIN, message, sqlite_only, wait_for
 
 
 def send(box, raw: bytes, rcpts=(f"tickets@{DOMAIN}",), sender="ben@client.example") -> None:
@@ -192,3 +193,30 @@ def test_incoming_log_records_tls_and_envelope(running_box):
     assert secure["tls"] is True and plain["tls"] is False
     assert secure["helo"] == "mx.client.example" and secure["peer"] == "127.0.0.1"
     assert secure["mail_from"] == "ben@client.example"
+
+
+@pytest.mark.slow
+@sqlite_only
+def test_worker_survives_a_database_failure_and_retries(box):
+    """A database that refuses writes for a while (locked by another process for twice the
+    busy timeout) never ends the worker and never sets the message aside as failed: it
+    waits in the spool and becomes a ticket once the database answers."""
+    import sqlite3
+    box.set_ini("worker", "poll_seconds", "0.05")
+    box.start("mta")
+    box.start("worker")
+    wait_for(lambda: "worker started" in box.log("worker"))
+    blocker = sqlite3.connect(box.root / "appliance.db", timeout=1, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        send(box, message(message_id="<locked@client.example>"))
+        time.sleep(22)   # more than two of the worker's 10 s busy timeouts
+        assert box.procs["worker"].poll() is None, box.log("worker")[-2000:]
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    [item] = wait_for(lambda: items(box), timeout=20)
+    assert item["title"] == "Printer broken"
+    [row] = incoming(box)
+    assert row["action"] == "created" and not row["error"]
+    assert "intake run failed; the spool entries stay queued, retrying" in box.log("worker")

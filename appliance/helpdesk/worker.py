@@ -12,7 +12,7 @@ import threading
 import time
 import traceback
 
-from peewee import IntegrityError, OperationalError
+from peewee import IntegrityError, InterfaceError, OperationalError
 
 from appliance import captures, clock, resolving
 from appliance.config import Config
@@ -58,10 +58,15 @@ class Worker:
         try:
             try:
                 row = intake.process(entry, ctx)
-            except (IntegrityError, OperationalError):
+            except IntegrityError:
                 # Another box sharing the database claimed the same Message-ID (or made
                 # the same person) in the same moment: once more, and it is their duplicate.
                 row = intake.process(entry, ctx)
+        except (OperationalError, InterfaceError):
+            # The database, not the message, is in trouble (locked past the busy timeout,
+            # server gone): nothing was committed and the entry stays in new/ for the run
+            # loop to take again once the database answers.
+            raise
         except Exception:
             error = traceback.format_exc()
             log.error("intake failed spool=%s message-id=%s: %s", entry_id,
@@ -138,7 +143,15 @@ class Worker:
         sender = threading.Thread(target=self.deliver_loop, name="delivery", daemon=True)
         sender.start()
         while not self.stopping:
-            handled = self.run_once()
+            try:
+                handled = self.run_once()
+            except Exception:
+                # The database itself failed (locked for too long, disk full, server gone):
+                # nothing was committed for the entry at hand and its file is still in
+                # new/, so wait and take it again rather than exit.
+                log.exception("intake run failed; the spool entries stay queued, retrying")
+                time.sleep(max(poll, 1.0))
+                continue
             if time.monotonic() - self.last_tick >= 1.0 or handled:
                 self.last_tick = time.monotonic()
                 self.center_tick()
