@@ -53,7 +53,9 @@ def test_rcpt_hard_error_bounces(box, db, tmp_path):
         cfg = through(box, sink)
         mail = queue(["ann@client.example"])
         deliverer.deliver_due(cfg)
-        assert not sink.read_dumps(timeout=0.2)
+        # smtp-sink may leave an empty dump file for the transaction it refused; what
+        # counts is that no message (recipients, content) reached it.
+        assert not [d for d in sink.read_dumps(timeout=0.2) if d.rcpt_tos or d.body.strip()]
     mail = reload(mail)
     status, _, reply = recipients(mail)["ann@client.example"]
     assert mail.status == status == "bounced" and reply.startswith("5")
