@@ -3,6 +3,7 @@ the MTA, worker and web services as subprocesses on free loopback ports."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -122,6 +123,15 @@ class Box:
         with open(self.ini, "w") as fh:
             parser.write(fh)
 
+    def deliver_to(self, sink, **settings: str) -> None:
+        """Send the box's outgoing mail to ``sink`` (a loopback test server) as its own
+        SMTP server; ``settings`` (dots as double underscores) are set too."""
+        self.cli("settings", "set", "outbound.mode", "smarthost")
+        self.cli("settings", "set", "outbound.smarthost", f"127.0.0.1:{sink.port}")
+        self.cli("settings", "set", "outbound.security", "none")
+        for key, value in settings.items():
+            self.cli("settings", "set", key.replace("__", "."), value)
+
     def cli(self, *args: str, **kw) -> subprocess.CompletedProcess:
         group, rest = args[0], args[1:]
         if group in ("items", "mail", "settings", "users", "blocklist", "automations",
@@ -188,6 +198,21 @@ class Box:
         """Open the box's database in this process (the models bind to it)."""
         from appliance.helpdesk.database import open_database
         return open_database(self.database or self.root / "appliance.db")
+
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is missing (scripts/test.sh installs it)")
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium driven by playwright (its own browser download cannot run here)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import email
 import email.policy
-import shutil
 import smtplib
 
-import pytest
-from conftest import message, wait_for
+from conftest import message, needs_chromium, wait_for
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="apt-get install chromium")
+pytestmark = needs_chromium
 MC = "/admin/email/message-center"
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
 
 
 def text_of(data: bytes) -> str:
@@ -38,10 +26,7 @@ def test_message_center_and_the_relay_in_a_browser(running_box, browser, tmp_pat
     from smtpsinks import Sink
     box = running_box
     with Sink() as sink:
-        for key, value in (("outbound.mode", "smarthost"),
-                           ("outbound.smarthost", f"127.0.0.1:{sink.port}"),
-                           ("outbound.security", "none"), ("relay.delay_seconds", "1")):
-            box.cli("settings", "set", key, value)
+        box.deliver_to(sink, relay__delay_seconds="1")
         box.start("web")
         with smtplib.SMTP("127.0.0.1", box.smtp_port) as smtp:
             smtp.sendmail("ben@client.example", ["tickets@box.example"],

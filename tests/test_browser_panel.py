@@ -3,23 +3,11 @@
 Screenshots of every page go to the test's tmp directory."""
 from __future__ import annotations
 
-import shutil
 import smtplib
 
-import pytest
-from conftest import message, wait_for
+from conftest import message, needs_chromium, wait_for
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="apt-get install chromium")
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
+pytestmark = needs_chromium
 
 
 def test_walk_the_panel(running_box, browser, tmp_path):

@@ -15,10 +15,7 @@ from appliance.mta import outbox
 
 def test_worker_killed_with_full_queue_loses_nothing(box):
     with Sink() as sink:
-        for key, value in (("outbound.mode", "smarthost"),
-                           ("outbound.smarthost", f"127.0.0.1:{sink.port}"),
-                           ("outbound.security", "none")):
-            box.cli("settings", "set", key, value)
+        box.deliver_to(sink)
         database = box.db()
         with db.atomic():
             for n in range(60):

@@ -15,10 +15,7 @@ from smtpsinks import Sink
 def live(box):
     """A box whose worker relays after one second and delivers to a loopback server."""
     with Sink() as sink:
-        for key, value in (("outbound.mode", "smarthost"),
-                           ("outbound.smarthost", f"127.0.0.1:{sink.port}"),
-                           ("outbound.security", "none"), ("relay.delay_seconds", "1")):
-            box.cli("settings", "set", key, value)
+        box.deliver_to(sink, relay__delay_seconds="1")
         box.cli("automations", "disable", "A02")
         box.start("mta")
         box.start("worker")

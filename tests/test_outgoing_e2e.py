@@ -20,10 +20,7 @@ def dns_from_records(box) -> dict:
 
 def test_reply_is_delivered_signed_and_a_bounce_report_marks_it(box):
     with Sink() as sink:
-        box.cli("settings", "set", "outbound.mode", "smarthost")
-        box.cli("settings", "set", "outbound.smarthost", f"127.0.0.1:{sink.port}")
-        box.cli("settings", "set", "outbound.security", "none")
-        box.cli("settings", "set", "relay.delay_seconds", "1")
+        box.deliver_to(sink, relay__delay_seconds="1")
         box.cli("automations", "disable", "A02")
         box.start("mta")
         box.start("worker")
@@ -80,11 +77,8 @@ def test_customer_mail_gets_the_auto_reply_by_relay_signed(box):
     """Customer's mail -> ticket -> A02 posts the auto-reply -> after the delay a DKIM-signed
     relay email reaches the customer with the item's overview and the auto-reply text."""
     with Sink() as sink:
-        for key, value in (("outbound.mode", "smarthost"),
-                           ("outbound.smarthost", f"127.0.0.1:{sink.port}"),
-                           ("outbound.security", "none"), ("relay.delay_seconds", "2"),
-                           ("appearance.company_name", "Acme Support")):
-            box.cli("settings", "set", key, value)
+        box.deliver_to(sink, relay__delay_seconds="2",
+                       appearance__company_name="Acme Support")
         box.start("mta")
         box.start("worker")
         with smtplib.SMTP("127.0.0.1", box.smtp_port) as smtp:

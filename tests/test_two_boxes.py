@@ -28,10 +28,7 @@ def test_two_boxes_share_one_database_without_doubling_anything(tmp_path):
     b.database = a.database
     boxes = (a, b)
     with Sink() as sink:
-        a.cli("settings", "set", "outbound.mode", "smarthost")
-        a.cli("settings", "set", "outbound.smarthost", f"127.0.0.1:{sink.port}")
-        a.cli("settings", "set", "outbound.security", "none")
-        a.cli("settings", "set", "relay.delay_seconds", "1")
+        a.deliver_to(sink, relay__delay_seconds="1")
         a.cli("users", "add", "--email", f"maria@{DOMAIN}", "--name", "Maria",
               "--role", "agent", "--password", "pw-maria-1")
         for box in boxes:
