@@ -434,7 +434,7 @@ def test_outgoing_paging(panel):
 
 
 def test_own_smtp_server_settings_and_password_never_shown(panel):
-    from appliance.helpdesk.intake import setting
+    from appliance.helpdesk.settingstore import current as setting
     admin = login(panel)
     admin.get("/admin/email/outgoing")
     response = admin.post("/admin/email/outgoing/settings", {
@@ -516,7 +516,7 @@ def test_incoming_log_details_and_retry(panel):
 # --- appearance, blocklist, capture, DNS, message center --------------------------------
 
 def test_appearance_saves_through_the_settings_table_and_previews_a_real_email(panel):
-    from appliance.helpdesk.intake import setting
+    from appliance.helpdesk.settingstore import current as setting
     admin = login(panel)
     page = admin.get("/admin/email/appearance").text
     assert "Accent colour of HTML emails" in page   # help text from appliance.settings
@@ -557,7 +557,7 @@ def test_blocklist(panel):
 
 
 def test_capture_addresses_and_agent_forwarding_switch(panel):
-    from appliance.helpdesk.intake import setting
+    from appliance.helpdesk.settingstore import current as setting
     admin = login(panel)
     page = admin.get("/admin/capture").text
     for text in ("tickets@box.example", "tasks@box.example", "Gmail and Google Workspace",

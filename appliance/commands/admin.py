@@ -58,7 +58,7 @@ def register(sub) -> None:
 
 
 def _setting_value(key: str, domain: str) -> str:
-    from appliance.helpdesk.intake import setting
+    from appliance.helpdesk.settingstore import current as setting
     return setting(key, domain)
 
 
@@ -73,12 +73,12 @@ def cmd_settings_get(args) -> int:
 
 
 def cmd_settings_set(args) -> int:
-    from appliance.helpdesk.models import Setting
+    from appliance.helpdesk import settingstore
     from appliance.settings import validate
-    open_db(args)
-    value = validate(args.key, args.value)
-    Setting.insert(key=args.key, value=value).on_conflict_replace().execute()
-    print(f"{args.key} = {value}")
+    cfg = open_db(args)
+    validate(args.key, args.value)   # an unknown key or bad value: its reason, exit 2
+    settingstore.store({args.key: args.value})
+    print(f"{args.key} = {settingstore.current(args.key, cfg.domain)}")
     return 0
 
 

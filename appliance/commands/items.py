@@ -84,7 +84,7 @@ def _user_person(email: str):
 
 def cmd_reply(args) -> int:
     from appliance.helpdesk import conversation
-    from appliance.helpdesk.intake import setting
+    from appliance.helpdesk.settingstore import current as setting
     from appliance.helpdesk.models import RelayEntry
     cfg = open_db(args)
     item = _item(args.id)

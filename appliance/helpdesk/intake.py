@@ -24,7 +24,7 @@ from appliance.helpdesk.models import (Attachment, Blocked, Event, Follower, Inc
 from appliance.mta.auth import AuthResults
 from appliance.mta.deliverer import mark_bounced
 from appliance.mta.spool import Entry
-from appliance.settings import default as setting_default
+from appliance.helpdesk.settingstore import current as setting
 
 log = logging.getLogger("appliance.intake")
 
@@ -44,12 +44,6 @@ class IntakeContext:
     classify: classify.Context
     authenticate: Callable[[Entry], "AuthResults"] | None = None
     relay_delay: int = 60
-
-
-def setting(key: str, domain: str) -> str:
-    from appliance.helpdesk.models import Setting
-    row = Setting.get_or_none(Setting.key == key)
-    return row.value if row else setting_default(key, domain)
 
 
 def load_context(domain: str, attachments_dir: Path) -> IntakeContext:

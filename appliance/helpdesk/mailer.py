@@ -6,7 +6,7 @@ import time
 
 from appliance import mailids
 from appliance.config import Config
-from appliance.helpdesk.intake import setting
+from appliance.helpdesk.settingstore import current as setting
 from appliance.helpdesk.models import Item, Message, OutgoingMail, OutgoingRecipient, Person
 from appliance.helpdesk.rendering import Appearance, render_email
 from appliance.mta import outbox

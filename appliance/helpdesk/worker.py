@@ -16,7 +16,7 @@ from peewee import IntegrityError, InterfaceError, OperationalError
 
 from appliance import captures, clock, resolving
 from appliance.config import Config
-from appliance.helpdesk import intake, relay, scheduler
+from appliance.helpdesk import intake, relay, scheduler, settingstore
 from appliance.helpdesk.automations import Engine
 from appliance.helpdesk.mailer import Mailer
 from appliance.helpdesk.database import open_database
@@ -90,7 +90,7 @@ class Worker:
         return len(ids)
 
     def housekeeping(self) -> None:
-        hours = float(intake.setting("retention.hours", self.cfg.domain))
+        hours = float(settingstore.current("retention.hours", self.cfg.domain))
         cutoff = clock.now().timestamp() - hours * 3600
         purged = self.spool.purge_done(hours * 3600)
         from datetime import datetime, timezone

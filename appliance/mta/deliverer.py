@@ -28,7 +28,7 @@ BATCH = 200                     # messages claimed per run
 
 
 def _setting(key: str, domain: str = "") -> str:
-    from appliance.helpdesk.intake import setting
+    from appliance.helpdesk.settingstore import current as setting
     return setting(key, domain)
 
 

@@ -84,7 +84,7 @@ def recipient_domain(email: str) -> str:
 
 
 def settings_reader(cfg: Config):
-    from appliance.helpdesk.intake import setting
+    from appliance.helpdesk.settingstore import current as setting
     return lambda key: setting(key, cfg.domain)
 
 

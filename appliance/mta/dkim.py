@@ -228,7 +228,7 @@ def _spf(from_domain: str, host: str, box_domain: str, public_ip: str | None,
 def configured_records(cfg, public_ip: str | None = None) -> list[Record]:
     """The records for the box as its settings stand (from address, ed25519, smarthost):
     what ``appliance dkim dns`` prints and what the panel and ``doctor`` check."""
-    from appliance.helpdesk.intake import setting
+    from appliance.helpdesk.settingstore import current as setting
     smarthost = None
     if setting("outbound.mode", cfg.domain) == "smarthost":
         smarthost = setting("outbound.smarthost", cfg.domain) or None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from appliance import dnsresolver, resolving
-from appliance.helpdesk.intake import setting
+from appliance.helpdesk.settingstore import current as setting
 from appliance.mta.dkim import Record, dns_records
 
 

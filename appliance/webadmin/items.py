@@ -10,7 +10,7 @@ from peewee import JOIN
 
 from appliance import addresses, clock
 from appliance.helpdesk import conversation, people, relay
-from appliance.helpdesk.intake import setting
+from appliance.helpdesk.settingstore import current as setting
 from appliance.helpdesk.models import Item, ItemType, Message, Person, User, db
 from appliance.helpdesk.views import item_summary
 from appliance.settings import SettingError

@@ -10,9 +10,9 @@ import bottle
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from appliance import clock
-from appliance.helpdesk.intake import setting as read_setting
-from appliance.helpdesk.models import Setting, db
-from appliance.settings import SETTINGS, SettingError, validate
+from appliance.helpdesk.settingstore import current as read_setting
+from appliance.helpdesk.settingstore import store as store_settings
+from appliance.settings import SETTINGS
 from appliance.webadmin import security
 
 HERE = Path(__file__).parent
@@ -93,19 +93,8 @@ def setting_value(key: str, domain: str) -> str:
 
 
 def save_settings(values: dict[str, str]) -> dict[str, str]:
-    """Validate and store settings together; returns {key: error} and stores nothing when
-    any value is refused."""
-    errors, clean = {}, {}
-    for key, value in values.items():
-        try:
-            clean[key] = validate(key, value)
-        except SettingError as exc:
-            errors[key] = str(exc)
-    if not errors:
-        with db.atomic():
-            for key, value in clean.items():
-                Setting.insert(key=key, value=value).on_conflict_replace().execute()
-    return errors
+    """Validate and store settings together (see settingstore.store)."""
+    return store_settings(values)
 
 
 def field(key: str, domain: str, value: str | None = None, error: str | None = None) -> dict:
