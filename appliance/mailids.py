@@ -8,6 +8,7 @@ import re
 import secrets
 
 LOOP_HEADER = "X-Appliance-Loop"
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*?)\r?$", re.I | re.M)
 _OWN = re.compile(r"<?appl\.([0-9a-z]+)\.([0-9a-z_-]{16,})@([^>\s]+)>?", re.I)
 
 
@@ -29,3 +30,10 @@ def is_own_message_id(message_id: str | None, domain: str | None = None) -> bool
 def loop_marker(domain: str) -> str:
     """The value of our loop header: names the box so a copy coming back is recognised."""
     return domain.lower()
+
+
+def header_message_id(data: bytes) -> str:
+    """The Message-ID of raw message bytes, for log lines (no parsing of the message)."""
+    head = data[:65536].split(b"\r\n\r\n", 1)[0]
+    match = _MESSAGE_ID.search(head)
+    return match.group(1).decode("ascii", "replace").strip() if match else ""

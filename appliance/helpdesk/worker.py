@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from datetime import timedelta
 import threading
 import time
 import traceback
@@ -15,6 +16,7 @@ import traceback
 from peewee import IntegrityError, InterfaceError, OperationalError
 
 from appliance import captures, clock, resolving
+from appliance.mailids import header_message_id
 from appliance.config import Config
 from appliance.helpdesk import intake, relay, scheduler, settingstore
 from appliance.helpdesk.automations import Engine
@@ -23,7 +25,6 @@ from appliance.helpdesk.database import open_database
 from appliance.helpdesk.models import IncomingMail, ItemType
 from appliance.mta import deliverer
 from appliance.mta.auth import AuthResults, authenticate
-from appliance.mta.inbound import header_message_id
 from appliance.mta.spool import Entry, Spool
 
 log = logging.getLogger("appliance.worker")
@@ -90,11 +91,11 @@ class Worker:
         return len(ids)
 
     def housekeeping(self) -> None:
+        """Finished log entries and processed spool files past ``retention.hours`` go;
+        failed entries and unfinished mail stay."""
         hours = float(settingstore.current("retention.hours", self.cfg.domain))
-        cutoff = clock.now().timestamp() - hours * 3600
         purged = self.spool.purge_done(hours * 3600)
-        from datetime import datetime, timezone
-        old = datetime.fromtimestamp(cutoff, timezone.utc)
+        old = clock.now() - timedelta(hours=hours)
         removed = (IncomingMail.delete()
                    .where(IncomingMail.received_at < old, IncomingMail.action != "failed")
                    .execute())

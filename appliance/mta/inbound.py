@@ -18,6 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from appliance.captures import CaptureList
 from appliance.config import Config
+from appliance.mailids import header_message_id
 from appliance.mta import policy
 from appliance.mta.spool import Envelope as SpoolEnvelope
 from appliance.mta.spool import Spool
@@ -35,7 +36,6 @@ _STOCK = {
     "552 Error: message size exceeds fixed maximum message size": TOO_BIG,
 }
 STOP_GRACE = 10.0  # seconds open sessions get to finish after SIGTERM
-_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*?)\r?$", re.I | re.M)
 # The common MAIL/RCPT argument: <dot-atom@host.name> then parameters.  aiosmtpd hands
 # every argument to the email header parser (and defines a class per call); for this
 # shape that parser's answer is the text between the brackets, so it is taken directly.
@@ -46,12 +46,6 @@ _PLAIN_PATH = re.compile(rf"<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0
 def has_bare_newline(data: bytes) -> bool:
     crlf = data.count(b"\r\n")
     return data.count(b"\n") != crlf or data.count(b"\r") != crlf
-
-
-def header_message_id(data: bytes) -> str:
-    head = data[:65536].split(b"\r\n\r\n", 1)[0]
-    match = _MESSAGE_ID.search(head)
-    return match.group(1).decode("ascii", "replace").strip() if match else ""
 
 
 class ApplianceSMTP(SMTP):
