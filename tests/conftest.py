@@ -194,6 +194,18 @@ class Box:
         finally:
             con.close()
 
+    def incoming_row(self, spool_id: str) -> dict | None:
+        """The incoming-log row of one spool entry, read straight from the database."""
+        import json
+        rows = self.query("SELECT action, item_id, message_id, subject, reasons, error "
+                          "FROM incomingmail WHERE spool_id = ?", spool_id)
+        if not rows:
+            return None
+        action, item_id, message_id, subject, reasons, error = rows[0]
+        return {"action": action, "item_id": item_id, "message_id": message_id,
+                "subject": subject, "reasons": json.loads(reasons or "[]"), "error": error,
+                "spool_id": spool_id}
+
     def db(self):
         """Open the box's database in this process (the models bind to it)."""
         from appliance.helpdesk.database import open_database

@@ -4,7 +4,6 @@ cleanly while the server keeps serving, and an accepted one becomes exactly one 
 from __future__ import annotations
 
 import base64
-import json
 import smtplib
 import uuid
 
@@ -21,13 +20,7 @@ def query(box: Box, sql: str, *args) -> list[tuple]:
 
 
 def incoming_row(box: Box, spool_id: str) -> dict | None:
-    rows = query(box, "SELECT action, item_id, message_id, reasons, error FROM incomingmail "
-                 "WHERE spool_id = ?", spool_id)
-    if not rows:
-        return None
-    action, item_id, message_id, reasons, error = rows[0]
-    return {"action": action, "item_id": item_id, "message_id": message_id,
-            "reasons": json.loads(reasons or "[]"), "error": error, "spool_id": spool_id}
+    return box.incoming_row(spool_id)
 
 
 def spooled_with(box: Box, needle: bytes) -> list:

@@ -45,13 +45,7 @@ def query(box: Box, sql: str, *args) -> list[tuple]:
 
 
 def incoming_row(box: Box, spool_id: str) -> dict | None:
-    rows = query(box, "SELECT action, item_id, message_id, subject, reasons FROM incomingmail"
-                 " WHERE spool_id = ?", spool_id)
-    if not rows:
-        return None
-    action, item_id, message_id, subject, reasons = rows[0]
-    return {"action": action, "item_id": item_id, "message_id": message_id,
-            "subject": subject, "reasons": json.loads(reasons or "[]")}
+    return box.incoming_row(spool_id)
 
 
 def wait_processed(box: Box, spool_id: str, timeout: float = 10.0) -> dict:
