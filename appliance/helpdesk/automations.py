@@ -277,9 +277,7 @@ class Engine:
         return run.outcome
 
     def _refusal(self, person: Person, item: Item, now: datetime) -> str | None:
-        return protection.refusal(
-            person.email, item.id, now, int(self.setting("automations.max_per_address_hour")),
-            int(self.setting("automations.max_per_item_hour")))
+        return protection.refusal_by(self.mailer, person.email, item.id, now)
 
     def _act(self, automation: Automation, action: dict, item: Item, now: datetime,
              message: Message | None) -> str:

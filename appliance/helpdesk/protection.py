@@ -37,3 +37,10 @@ def refusal(email: str, item_id: int | None, now: datetime, per_address: int,
     if item_id is not None and automated.where(OutgoingMail.item == item_id).count() >= per_item:
         return f"item #{item_id} already caused {per_item} automated emails within the hour"
     return None
+
+
+def refusal_by(mailer, email: str, item_id: int | None, now: datetime) -> str | None:
+    """:func:`refusal` with the hourly limits as the mailer's settings stand."""
+    return refusal(email, item_id, now,
+                   int(mailer.setting("automations.max_per_address_hour")),
+                   int(mailer.setting("automations.max_per_item_hour")))

@@ -87,10 +87,7 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
             fresh = [e for e in entries if e.message_id not in seen]
             mail, why = None, None
             if fresh and all(e.message.automation for e in fresh):
-                why = protection.refusal(
-                    person.email, item.id, now,
-                    int(mailer.setting("automations.max_per_address_hour")),
-                    int(mailer.setting("automations.max_per_item_hour")))
+                why = protection.refusal_by(mailer, person.email, item.id, now)
             if fresh and relay_on and not why:
                 mail = send(mailer, item, person, [e.message for e in fresh])
                 sent += 1
