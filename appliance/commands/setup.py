@@ -60,7 +60,7 @@ def cmd_demo(args) -> int:
     print(describe(result, cfg.get("smtp.listen"), cfg.get("web.listen")))
     host, port = cfg.listen("smtp.listen")
     print(f"Try it:          swaks --server {host}:{port} --to tickets@{cfg.domain}   "
-          f"(or any SMTP client), then: appliance items list -c {ini}")
+          f"(or any SMTP client), then: {supervise.command_prefix()} items list -c {ini}")
     print("Stop with Ctrl-C.", flush=True)
     if not cfg.data_dir.exists():
         raise CommandError(f"{cfg.data_dir} is missing")
