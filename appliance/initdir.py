@@ -10,7 +10,7 @@ from appliance.addresses import normalize
 from appliance.helpdesk import people
 from appliance.helpdesk.database import close_database, open_database
 from appliance.helpdesk.models import User
-from appliance.helpdesk.worker import export_captures
+from appliance.helpdesk import capture
 from appliance.mta.dkim import generate_rsa_key
 from appliance.mta.spool import Spool
 from appliance.tlscert import self_signed
@@ -69,7 +69,6 @@ def init(data_dir: str | Path, domain: str, smtp_listen: str = "127.0.0.1:2525",
                         password_hash=passwords.hash_password(password))
         else:   # a second box joining a shared database keeps the admin it has
             password = None
-    export_captures(domain, root)
-    captures = [f"tickets@{domain}", f"tasks@{domain}"]
+    captures = list(capture.export(domain, root))
     close_database()
     return InitResult(root, ini, admin, password, captures)

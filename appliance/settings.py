@@ -108,7 +108,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("outbound.username", "", _any, "Login for the smarthost (empty: no login)."),
     Setting("outbound.password", "", _any, "Password for the smarthost.", secret=True),
     Setting("outbound.from_address", "support@{domain}", _email,
-            "The support address customers see and write to."),
+            "The support address customers see and write to. On the box's own domain the "
+            "box receives it too (mail to it becomes a ticket, like tickets@); on your "
+            "company's domain, forward it to tickets@ (Capture addresses page)."),
     Setting("outbound.retry_intervals", "300,900,1800,3600,7200,14400", _intervals,
             "Seconds between delivery attempts; the last one repeats."),
     Setting("outbound.max_lifetime_hours", "72", _positive_int,

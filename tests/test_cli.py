@@ -30,8 +30,10 @@ def test_init_writes_a_complete_data_directory(box):
     from appliance.passwords import verify
     assert verify(admin.password_hash, "admin-pw-123")
     db.close()
+    # The support address customers see (outbound.from_address, support@DOMAIN by
+    # default) is on the box's domain: an alias of the ticket type, not a 550.
     assert json.loads((root / "captures.json").read_text()) == {
-        f"tickets@{DOMAIN}": "ticket", f"tasks@{DOMAIN}": "task"}
+        f"tickets@{DOMAIN}": "ticket", f"tasks@{DOMAIN}": "task", f"support@{DOMAIN}": "ticket"}
 
 
 def test_init_prints_login_and_refuses_to_overwrite(tmp_path):

@@ -571,6 +571,24 @@ def test_capture_addresses_and_agent_forwarding_switch(panel):
     assert setting("intake.agent_forwarding", "box.example") == "false"
 
 
+def test_capture_page_lists_the_support_alias_and_forwards_from_the_admins_mailbox(panel):
+    from appliance.helpdesk import settingstore
+    admin = login(panel)
+    page = admin.get("/admin/capture").text
+    assert "<code>support@box.example</code> <span" in page   # the alias, explained
+    # Examples never tell the admin to forward from the box's own domain.
+    assert "support@yourcompany.example support@yourcompany.example, tickets@box.example" \
+        in page
+    assert "support@box.example support@box.example" not in page
+    settingstore.store({"outbound.from_address": "help@acme.example"})
+    try:
+        page = admin.get("/admin/capture").text
+        assert "help@acme.example help@acme.example, tickets@box.example" in page
+        assert "support@box.example" not in page
+    finally:
+        settingstore.store({"outbound.from_address": "support@box.example"})
+
+
 def test_dns_page_checks_each_record_through_the_resolver(panel):
     from appliance.webadmin.dnscheck import records
     wanted = {r.type + " " + r.name: r for r in records(panel.cfg)}

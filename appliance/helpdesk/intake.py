@@ -16,7 +16,7 @@ from typing import Callable
 
 from appliance import clock
 from appliance.addresses import parse_people
-from appliance.helpdesk import classify, people, relay, threading
+from appliance.helpdesk import capture, classify, people, relay, threading
 from appliance.helpdesk.mailparse import Parsed, parse_message
 from appliance.helpdesk.models import (Attachment, Blocked, Event, Follower, IncomingMail,
                                        Item, ItemType, Message, MessageIdClaim, Person, Seen,
@@ -48,7 +48,7 @@ class IntakeContext:
 
 def load_context(domain: str, attachments_dir: Path) -> IntakeContext:
     """What intake needs from the database, read once per batch of entries."""
-    types = {f"{t.capture_local}@{domain}": t for t in ItemType.select() if t.enabled}
+    types = capture.capture_types(domain)
     agents = frozenset(p.email.lower() for p in Person.select().join(User)
                        .where(User.active == True))  # noqa: E712
     company = setting("intake.company_addresses", domain)

@@ -15,24 +15,19 @@ import traceback
 
 from peewee import IntegrityError, InterfaceError, OperationalError
 
-from appliance import captures, clock, resolving
+from appliance import clock, resolving
 from appliance.mailids import header_message_id
 from appliance.config import Config
-from appliance.helpdesk import intake, relay, scheduler, settingstore
+from appliance.helpdesk import capture, intake, relay, scheduler, settingstore
 from appliance.helpdesk.automations import Engine
 from appliance.helpdesk.mailer import Mailer
 from appliance.helpdesk.database import open_database
-from appliance.helpdesk.models import IncomingMail, ItemType
+from appliance.helpdesk.models import IncomingMail
 from appliance.mta import deliverer
 from appliance.mta.auth import AuthResults, authenticate
 from appliance.mta.spool import Entry, Spool
 
 log = logging.getLogger("appliance.worker")
-
-
-def export_captures(domain: str, data_dir) -> None:
-    captures.export(data_dir, {f"{t.capture_local}@{domain}": t.name
-                               for t in ItemType.select() if t.enabled})
 
 
 class Worker:
@@ -45,6 +40,20 @@ class Worker:
         self.wake = threading.Event()
         self.mailer = Mailer(cfg)
         self.last_tick = 0.0
+        self.last_captures = 0.0
+        self.exported: dict[str, str] | None = None
+
+    def refresh_captures(self) -> None:
+        """Item types and the support address change in the panel: the MTA follows within
+        a few seconds (the file is rewritten only when the addresses changed)."""
+        self.last_captures = time.monotonic()
+        try:
+            mapping = {a: t.name for a, t in capture.capture_types(self.cfg.domain).items()}
+            if mapping != self.exported:
+                self.exported = capture.export(self.cfg.domain, self.cfg.data_dir)
+                log.info("capture addresses: %s", ", ".join(sorted(mapping)))
+        except Exception:
+            log.exception("could not refresh the capture addresses; retrying")
 
     def process_one(self, entry_id: str, ctx: intake.IntakeContext) -> str:
         """Process one entry; returns the action logged for it."""
@@ -156,6 +165,8 @@ class Worker:
             if time.monotonic() - self.last_tick >= 1.0 or handled:
                 self.last_tick = time.monotonic()
                 self.center_tick()
+            if time.monotonic() - self.last_captures >= 5:
+                self.refresh_captures()
             if time.monotonic() - self.last_housekeeping > 300:
                 self.last_housekeeping = time.monotonic()
                 self.housekeeping()
@@ -185,5 +196,6 @@ def authenticator(cfg: Config):
 
 def run(cfg: Config) -> int:
     open_database(cfg.database)
-    export_captures(cfg.domain, cfg.data_dir)
-    return Worker(cfg).run()
+    worker = Worker(cfg)
+    worker.refresh_captures()
+    return worker.run()

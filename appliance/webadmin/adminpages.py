@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import bottle
 
-from appliance.helpdesk.models import Blocked, Item, ItemType
+from appliance.helpdesk import capture
+from appliance.helpdesk.models import Blocked, Item
 from appliance.helpdesk.rendering import Appearance, render_email
 from appliance.settings import SettingError, validate
 from appliance.webadmin.mailpages import frame
@@ -112,14 +113,20 @@ def routes(app: bottle.Bottle, cfg) -> None:
     # --- Capture addresses ---------------------------------------------------------
 
     @app.get("/admin/capture", **admin)
-    def capture():
-        types = ItemType.select().where(ItemType.enabled == True)  # noqa: E712
-        addresses = [(t.name, f"{t.capture_local}@{cfg.domain}") for t in types]
+    def capture_page():
+        alias = capture.support_alias(cfg.domain)
+        addresses = [(t.name, address, address == alias)
+                     for address, t in capture.capture_types(cfg.domain).items()]
+        from_address = setting_value("outbound.from_address", cfg.domain)
+        # The forwarding examples name the admin's own mailbox, never one on the box's
+        # domain (which only this box receives and nobody forwards from).
+        mailbox = None if alias or from_address.lower().endswith(f"@{cfg.domain}") \
+            else from_address
         return render("capture.html", addresses=addresses, domain=cfg.domain,
                       agent_forwarding=setting_value("intake.agent_forwarding",
                                                      cfg.domain) == "true",
                       forwarding_help=field("intake.agent_forwarding", cfg.domain)["help"],
-                      from_address=setting_value("outbound.from_address", cfg.domain))
+                      mailbox=mailbox, from_address=from_address)
 
     @app.post("/admin/capture/agent-forwarding", **admin)
     def agent_forwarding():

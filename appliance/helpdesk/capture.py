@@ -1,0 +1,37 @@
+"""The capture addresses as the helpdesk knows them: one per enabled item type, plus the
+support address customers see (``outbound.from_address``) when it is on the box's own domain.
+
+That address is in the From of every mail the box sends, so customers answer it and write to
+it; on the box's domain only this box can receive it, so it is an alias of the ticket type
+(the first enabled type when tickets are off) instead of a 550 5.1.1."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from appliance import captures
+from appliance.helpdesk.models import ItemType
+from appliance.helpdesk.settingstore import current as setting
+
+
+def support_alias(domain: str) -> str | None:
+    """``outbound.from_address`` when the box itself must receive it, else None."""
+    address = setting("outbound.from_address", domain).strip().lower()
+    return address if address.endswith(f"@{domain.lower()}") else None
+
+
+def capture_types(domain: str) -> dict[str, ItemType]:
+    """Every address the box accepts mail for, with the item type it creates."""
+    enabled = list(ItemType.select().where(ItemType.enabled == True)  # noqa: E712
+                   .order_by(ItemType.id))
+    types = {f"{t.capture_local}@{domain}".lower(): t for t in enabled}
+    alias = support_alias(domain)
+    if alias and alias not in types and enabled:
+        types[alias] = next((t for t in enabled if t.name == "ticket"), enabled[0])
+    return types
+
+
+def export(domain: str, data_dir: str | Path) -> dict[str, str]:
+    """Share the addresses with the MTA (which never reads the database); returns them."""
+    mapping = {address: t.name for address, t in capture_types(domain).items()}
+    captures.export(data_dir, mapping)
+    return mapping
