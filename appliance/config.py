@@ -102,6 +102,11 @@ class Config:
     def listen(self, key: str) -> tuple[str, int]:
         return parse_listen(self.values[key], key)
 
+    def connect_to(self, key: str) -> tuple[str, int]:
+        """Where a client on this box reaches a listen address (a wildcard means loopback)."""
+        host, port = self.listen(key)
+        return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host), port
+
 
 def parse_listen(value: str, what: str = "address") -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
@@ -151,6 +156,14 @@ def write(path: Path, values: dict[str, str]) -> None:
             sections.setdefault(section, []).append(f"# {help_text}\n{name} = {values[key]}")
     text = "".join(f"[{s}]\n" + "\n".join(lines) + "\n\n" for s, lines in sections.items())
     path.write_text(text, encoding="utf-8")
+
+
+def update(path: Path, changes: dict[str, str]) -> None:
+    """Change some keys of an existing ini (the others keep their values)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path, encoding="utf-8")
+    values = {f"{s}.{k}": v for s in parser.sections() for k, v in parser.items(s)}
+    write(path, {**values, **changes})
 
 
 _EXAMPLE_VALUES = {"appliance.data_dir": "/var/lib/appliance",

@@ -33,6 +33,16 @@ def register(sub) -> None:
     p.add_argument("--role", required=True, choices=["agent", "admin"])
     p.add_argument("--password")
     p.set_defaults(func=cmd_users_add)
+    p = users.add_parser("list", help="every agent and admin")
+    add_config(p)
+    add_json(p)
+    p.set_defaults(func=cmd_users_list)
+    p = users.add_parser("set-password", help="choose a new password for a user (a lost "
+                                              "admin password is recovered here)")
+    add_config(p)
+    p.add_argument("email")
+    p.add_argument("--password", help="the new password (default: asked for twice)")
+    p.set_defaults(func=cmd_users_set_password)
 
     block = sub.add_parser("blocklist", help="mailboxes that are not people").add_subparsers(
         dest="action", metavar="ACTION")
@@ -109,6 +119,39 @@ def cmd_users_add(args) -> int:
         text += (f"; the account_created system email is turned off, so no invitation was "
                  f"sent: password {added.password}")
     print(text)
+    return 0
+
+
+def cmd_users_list(args) -> int:
+    from appliance.helpdesk.models import Person, User
+    from appliance.clock import iso
+    open_db(args)
+    rows = [{"email": u.person.email, "name": u.person.name, "role": u.role,
+             "active": u.active, "has_password": bool(u.password_hash),
+             "created_at": iso(u.created_at)}
+            for u in User.select(User, Person).join(Person).order_by(User.id)]
+    emit(rows, args.json, "\n".join(
+        f"{r['email']:<32} {r['role']:<6} {'active' if r['active'] else 'deactivated':<12}"
+        f"{'' if r['has_password'] else 'no password yet (invited)'}".rstrip()
+        for r in rows) or "no users")
+    return 0
+
+
+def cmd_users_set_password(args) -> int:
+    from appliance.helpdesk import accounts
+    open_db(args)
+    password = args.password
+    if password is None:
+        import getpass
+        password = getpass.getpass(f"New password for {args.email}: ")
+        if getpass.getpass("Again: ") != password:
+            raise CommandError("the two passwords differ; nothing was changed")
+    try:
+        user = accounts.set_password(args.email, password)
+    except accounts.AccountError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"password of {user.person.email} ({user.role}) changed; "
+          f"its open sessions are signed out")
     return 0
 
 

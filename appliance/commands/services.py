@@ -1,7 +1,7 @@
 """``appliance run``, ``mta``, ``worker``, ``web``: the long-running services."""
 from __future__ import annotations
 
-from appliance.cli import add_config, load_cfg
+from appliance.cli import CommandError, add_config, load_cfg
 
 
 def register(sub) -> None:
@@ -16,7 +16,10 @@ def register(sub) -> None:
 
 def cmd_run(args) -> int:
     from appliance import supervise
-    return supervise.run(load_cfg(args))
+    try:
+        return supervise.run(load_cfg(args))
+    except supervise.StartError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def cmd_mta(args) -> int:

@@ -22,18 +22,25 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="init a demo data directory if needed, then run it all")
     p.add_argument("--data-dir", default="demo-data")
     p.add_argument("--domain", default="help.example.test")
+    p.add_argument("--smtp-listen", help="HOST:PORT for SMTP (default 127.0.0.1:2525, or what "
+                                         "the demo directory has; given, it is saved there)")
+    p.add_argument("--web-listen", help="HOST:PORT for the panel (default 127.0.0.1:8080, or "
+                                        "what the demo directory has; given, it is saved there)")
     p.set_defaults(func=cmd_demo)
 
 
 def describe(result, smtp: str, web: str) -> str:
+    from appliance.supervise import command_prefix
+    app, ini = command_prefix(), result.config_path.resolve()
     return "\n".join([
-        f"Data directory:  {result.data_dir}",
-        f"Configuration:   {result.config_path}",
+        f"Data directory:  {result.data_dir.resolve()}",
+        f"Configuration:   {ini}",
         f"SMTP:            {smtp}  (capture addresses: {', '.join(result.captures)})",
         f"Web:             http://{web}/",
         f"Admin login:     {result.admin_email}"
-        + (f" / {result.admin_password}" if result.admin_password else ""),
-        f"Start it all:    appliance run -c {result.config_path}",
+        + (f" / {result.admin_password}" if result.admin_password else
+           f"  (lost the password? {app} users set-password {result.admin_email} -c {ini})"),
+        f"Start it all:    {app} run -c {ini}",
     ])
 
 
@@ -45,23 +52,58 @@ def cmd_init(args) -> int:
     return 0
 
 
+def _existing_demo(ini: Path, listens: dict[str, str]):
+    """The demo directory made earlier: the ports given now are saved into its ini."""
+    from appliance import config
+    from appliance.helpdesk.database import close_database, open_database
+    from appliance.helpdesk.models import Person, User
+    from appliance.captures import CaptureList
+    from appliance.initdir import InitResult
+    if listens:
+        config.update(ini, listens)
+    cfg = config.load(ini)
+    open_database(cfg.database)
+    admin = (Person.select(Person.email).join(User).where(User.role == "admin")
+             .order_by(User.id).first())
+    close_database()
+    captures = sorted(CaptureList(cfg.data_dir).current())
+    return cfg, InitResult(cfg.data_dir, ini, admin.email if admin else "(no admin user)",
+                           None, captures)
+
+
 def cmd_demo(args) -> int:
     from appliance import config, supervise
-    from appliance.initdir import InitResult, init
-    ini = Path(args.data_dir) / "appliance.ini"
-    if ini.exists():
-        cfg = config.load(ini)
-        result = InitResult(cfg.data_dir, ini, "(as printed when the demo was created)", None,
-                            [f"tickets@{cfg.domain}", f"tasks@{cfg.domain}"])
-    else:
-        result = init(args.data_dir, args.domain)
-        cfg = config.load(ini)
-    setup_logging(cfg.get("appliance.log_level"))
-    print(describe(result, cfg.get("smtp.listen"), cfg.get("web.listen")))
-    host, port = cfg.listen("smtp.listen")
-    print(f"Try it:          swaks --server {host}:{port} --to tickets@{cfg.domain}   "
-          f"(or any SMTP client), then: {supervise.command_prefix()} items list -c {ini}")
-    print("Stop with Ctrl-C.", flush=True)
-    if not cfg.data_dir.exists():
-        raise CommandError(f"{cfg.data_dir} is missing")
-    return supervise.run(cfg)
+    from appliance.initdir import init
+    ini = Path(args.data_dir).resolve() / "appliance.ini"
+    listens = {k: v for k, v in (("smtp.listen", args.smtp_listen),
+                                 ("web.listen", args.web_listen)) if v}
+
+    def hint(key: str) -> str:
+        return (f"choose a free one with: appliance demo --{key.split('.')[0]}-listen "
+                f"127.0.0.1:PORT")
+    try:
+        current = ({k: config.load(ini).get(k) for k in ("smtp.listen", "web.listen")}
+                   if ini.exists() else
+                   {"smtp.listen": "127.0.0.1:2525", "web.listen": "127.0.0.1:8080"})
+        for key, value in listens.items():
+            config.parse_listen(value, f"--{key.split('.')[0]}-listen")
+        wanted = {**current, **listens}
+        supervise.check_ports(wanted, hint)
+        if ini.exists():
+            cfg, result = _existing_demo(ini, listens)
+        else:
+            result = init(args.data_dir, args.domain, smtp_listen=wanted["smtp.listen"],
+                          web_listen=wanted["web.listen"])
+            cfg = config.load(ini)
+        setup_logging(cfg.get("appliance.log_level"))
+        print(f"Starting the appliance in {cfg.data_dir} ...", flush=True)
+
+        def ready() -> None:
+            app = supervise.command_prefix()
+            print(describe(result, cfg.get("smtp.listen"), cfg.get("web.listen")))
+            print(f"Send a test mail: {app} send-test -c {ini}")
+            print(f"See the items:    {app} items list -c {ini}   (or in the panel)")
+            print("Every service is up. Stop with Ctrl-C.", flush=True)
+        return supervise.run(cfg, hint=hint, ready=ready)
+    except supervise.StartError as exc:
+        raise CommandError(str(exc)) from None

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peewee import Database, SqliteDatabase
+from peewee import Database, OperationalError, SqliteDatabase
+
+from appliance.config import ConfigError
 
 from appliance.helpdesk import dialect, migrations
 from appliance.helpdesk.models import db
@@ -38,7 +40,12 @@ def open_database(path: str | Path, migrate: bool = True) -> Database:
             timeout=10,
         )
     db.initialize(database)
-    database.connect(reuse_if_open=True)
+    try:
+        database.connect(reuse_if_open=True)
+    except OperationalError as exc:
+        raise ConfigError(f"cannot open the database {dialect.shown(str(path))}: {exc} "
+                          f"(does its directory exist, and may the service user write "
+                          f"there?)") from None
     if migrate:
         migrations.migrate(database)
     return database
