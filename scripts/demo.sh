@@ -4,11 +4,5 @@
 # reach it and the admin login.  Ctrl-C stops every service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! python3 -m venv .venv >/dev/null 2>&1; then
-  # Debian's system Python keeps venv in a separate package.
-  [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-  python3 -m venv .venv
-fi
-.venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -e .
+bash scripts/install-venv.sh
 exec .venv/bin/appliance demo "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the appliance, from a fresh Debian machine with Python 3.11+:
 # installs the Debian packages the real-parts tests use (when run as root and missing),
-# makes .venv with the package and its test extra, then runs the whole suite (lint included),
+# builds the wheel and installs it (not editable) with its test extra into .venv, then runs
+# the whole suite (lint included) against that install, as admins get it,
 # then the non-slow tests a second time on PostgreSQL: a private cluster on a loopback port in
 # a temporary directory (APPLIANCE_TEST_POSTGRES=0 skips that run).
 set -euo pipefail
@@ -27,15 +28,9 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "tests that need them are skipped" >&2
   fi
 fi
-if ! python3 -m venv .venv >/dev/null 2>&1; then
-  # Debian's system Python keeps venv in a separate package.
-  [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-  python3 -m venv .venv
-fi
-.venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -e '.[test]'
+bash scripts/install-venv.sh test
 rc=0
-.venv/bin/python -m pytest "$@" || rc=$?
+.venv/bin/python -P -m pytest "$@" || rc=$?
 [ "${APPLIANCE_TEST_POSTGRES:-1}" = 0 ] && exit $rc
 if [ -z "$(pg_bin)" ]; then
   echo "PostgreSQL is not installed: the PostgreSQL run is skipped" >&2
@@ -57,5 +52,5 @@ as_pg "$pg/pg_ctl -D $pgdir/data -l $pgdir/log -w -o \"-p $port -k $pgdir \
   -c full_page_writes=off -c max_connections=200\" start" >/dev/null
 echo "PostgreSQL run: the non-slow tests on a private cluster at 127.0.0.1:$port"
 APPLIANCE_TEST_DATABASE="postgresql://postgres@127.0.0.1:$port/postgres" \
-  .venv/bin/python -m pytest -m "not slow" "$@" || rc=$?
+  .venv/bin/python -P -m pytest -m "not slow" "$@" || rc=$?
 exit $rc

@@ -16,6 +16,19 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 DOMAIN = "box.example"
+# The suite tests what admins install: the wheel in .venv (scripts/test.sh builds and
+# installs it), never the checkout.  The command is the installed console script, and no
+# Python started by a test puts the working directory (the checkout) on sys.path.
+APPLIANCE = str(Path(sys.executable).with_name("appliance"))
+os.environ["PYTHONSAFEPATH"] = "1"
+
+
+def pytest_configure(config) -> None:
+    """Refuse to test a checkout or a stale install: the result would not be what ships."""
+    from installcheck import stale_files
+    problem = stale_files()
+    if problem:
+        pytest.exit(problem, returncode=4)
 
 
 def free_port() -> int:
@@ -47,10 +60,31 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
     raise TimeoutError("condition not reached in time")
 
 
+def read_until(proc: subprocess.Popen, marker: bytes, timeout: float = 60.0) -> bytes:
+    """What ``proc`` printed on its stdout pipe up to ``marker``; never blocks past
+    ``timeout``."""
+    import selectors
+    out, deadline = b"", time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while marker not in out:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {marker!r} within {timeout} s:\n"
+                                   f"{out[-3000:].decode(errors='replace')}")
+            if sel.select(left):
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise AssertionError(f"exited ({proc.wait()}) before {marker!r}:\n"
+                                         f"{out[-3000:].decode(errors='replace')}")
+                out += chunk
+    return out
+
+
 def appliance(*args: str, input: bytes | None = None, check: bool = True,
-              env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the real ``appliance`` command line."""
-    proc = subprocess.run([sys.executable, "-m", "appliance", *args], input=input,
+              env: dict | None = None, command: str = APPLIANCE) -> subprocess.CompletedProcess:
+    """Run the real ``appliance`` command line (``command``: another install's script)."""
+    proc = subprocess.run([command, *args], input=input,
                           capture_output=True, env={**os.environ, **(env or {})}, timeout=120)
     if check and proc.returncode != 0:
         raise AssertionError(f"appliance {' '.join(args)} exited {proc.returncode}:\n"
@@ -92,6 +126,7 @@ class Box:
         self.procs: dict[str, subprocess.Popen] = {}
         self.domain = domain
         self.database = ""   # a postgresql:// URL when the suite runs on PostgreSQL
+        self.command = APPLIANCE   # the installed console script the box is run with
 
     def init(self, *extra: str) -> "Box":
         if PG_URL and "--database" not in extra:
@@ -101,7 +136,7 @@ class Box:
                   "--smtp-listen", f"127.0.0.1:{self.smtp_port}",
                   "--web-listen", f"127.0.0.1:{self.web_port}",
                   "--admin-email", f"admin@{self.domain}", "--admin-password", "admin-pw-123",
-                  *extra)
+                  *extra, command=self.command)
         # Nothing reaches the internet: every lookup is answered from this table.
         self.dns_table = self.root / "dns.json"
         self.dns_table.write_text("{}")
@@ -136,8 +171,9 @@ class Box:
         group, rest = args[0], args[1:]
         if group in ("items", "mail", "settings", "users", "blocklist", "automations",
                      "templates", "dkim", "outbound") and rest:
-            return appliance(group, rest[0], "-c", str(self.ini), *rest[1:], **kw)
-        return appliance(group, "-c", str(self.ini), *rest, **kw)
+            return appliance(group, rest[0], "-c", str(self.ini), *rest[1:],
+                             command=self.command, **kw)
+        return appliance(group, "-c", str(self.ini), *rest, command=self.command, **kw)
 
     def json(self, *args: str):
         import json
@@ -145,9 +181,9 @@ class Box:
 
     def start(self, service: str, env: dict | None = None) -> subprocess.Popen:
         log = open(self.root / f"{service}.test.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "appliance", service, "-c",
-                                 str(self.ini)], stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, env={**os.environ, **(env or {})})
+        proc = subprocess.Popen([self.command, service, "-c", str(self.ini)], stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, **(env or {})})
         self.procs[service] = proc
         if service == "mta":
             wait_port(self.smtp_port, proc=proc)

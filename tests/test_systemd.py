@@ -121,12 +121,12 @@ def test_systemd_analyze_security_matches_the_docs(tmp_path):
 
 
 def test_supervisord_config_is_the_one_in_config():
-    """config/supervisord.conf is the one source; the package reads it through a link."""
+    """config/supervisord.conf is the one source; the checkout's package reads it through a
+    link, and the installed package carries the same text."""
     packaged = ROOT / "appliance" / "supervisord.conf"
     from appliance import supervise
-    assert supervise.TEMPLATE.resolve() == (ROOT / "config" / "supervisord.conf").resolve()
-    assert packaged.is_symlink() or packaged.read_text() == \
-        (ROOT / "config" / "supervisord.conf").read_text()
+    assert packaged.resolve() == (ROOT / "config" / "supervisord.conf").resolve()
+    assert supervise.TEMPLATE.read_text() == (ROOT / "config" / "supervisord.conf").read_text()
 
 
 def test_supervisord_accepts_the_config(tmp_path, monkeypatch):
@@ -135,13 +135,20 @@ def test_supervisord_accepts_the_config(tmp_path, monkeypatch):
     monkeypatch.setenv("APPLIANCE_RUN_DIR", str(tmp_path))
     monkeypatch.setenv("APPLIANCE_CONFIG", str(tmp_path / "appliance.ini"))
     monkeypatch.setenv("APPLIANCE_BIN", "/opt/appliance/bin/appliance")
+    monkeypatch.setenv("APPLIANCE_USER", str(os.getuid()))
+    monkeypatch.setenv("APPLIANCE_SUPERVISOR_PASSWORD", "s3cret")
     options = ServerOptions()
     options.realize(args=["-c", str(ROOT / "config" / "supervisord.conf")])
+    assert options.uid == os.getuid()   # never "running as root without a user" (CRIT)
+    [server] = options.server_configs
+    assert (server["username"], server["password"]) == ("appliance", "s3cret")
+    assert server["chmod"] == 0o700
     programs = {p.name: p for g in options.process_group_configs for p in g.process_configs}
     assert set(programs) == {"mta", "worker", "web"}
     for name, program in programs.items():
         assert program.command.startswith(f"/opt/appliance/bin/appliance {name} -c ")
         assert program.autorestart and program.stopwaitsecs >= 10
+        assert program.startretries == 3   # then FATAL, and `appliance run` stops
     assert programs["mta"].stopasgroup and programs["mta"].killasgroup
 
 
