@@ -16,7 +16,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
-from conftest import Box, appliance
+from conftest import Box, appliance, sqlite_only
 
 from appliance.webadmin.throttle import LIMITS, delay_after
 
@@ -335,6 +335,7 @@ def mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@sqlite_only
 def test_database_its_wal_and_the_ini_are_the_service_users_alone(web):
     assert Http(web.web_port).login(*ADMIN).status == 303   # the web service wrote
     db = web.root / "appliance.db"
@@ -343,6 +344,7 @@ def test_database_its_wal_and_the_ini_are_the_service_users_alone(web):
         assert path.exists() and mode(path) == 0o600, (path, oct(mode(path)))
 
 
+@sqlite_only
 def test_an_older_group_readable_database_is_tightened_when_opened(tmp_path):
     box = Box(tmp_path / "box").init()
     db = box.root / "appliance.db"
