@@ -253,6 +253,9 @@ def restore(src: str | Path, data_dir: str | Path) -> Result:
             (target / sub).chmod(0o700)
             for key in (target / sub).iterdir():
                 key.chmod(0o600)
+    for secret in (target / "appliance.ini", target / DB_NAME):   # hold passwords
+        if secret.is_file():
+            secret.chmod(0o600)
     ini = target / "appliance.ini"
     if ini.is_file():
         rewrite_ini(ini, manifest["data_dir"], target)

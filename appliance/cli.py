@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.umask(0o027)  # the database, spool and keys are the service user's alone
+    os.umask(0o077)  # the database, ini, spool and keys are the service user's alone
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -10,6 +10,7 @@ import configparser
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_PATH = "/etc/appliance/appliance.ini"
 
@@ -33,8 +34,17 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "web.metrics_token": ("", "Bearer token that Prometheus sends for /metrics "
                               "(Authorization: Bearer TOKEN); empty: /metrics answers "
                               "loopback clients only."),
-    "web.public_url": ("", "The panel's address as people reach it, for links in emails "
-                           "(e.g. https://help.example.com/); empty: http://web.listen/."),
+    "web.public_url": ("", "The panel's address as people reach it (e.g. "
+                           "https://help.example.com/): every link in mail (password reset, "
+                           "invitation, items) is built from it, never from the Host header; "
+                           "appliance init writes http://WEB_LISTEN/ unless given --public-url."),
+    "web.trusted_proxy": ("", "Address of the reverse proxy in front of the panel (e.g. "
+                              "127.0.0.1) whose forwarded headers are believed; empty: "
+                              "none are, and forwarded headers are dropped."),
+    "web.trusted_proxy_headers": ("x-forwarded-for x-forwarded-proto",
+                                  "Which headers of that proxy are believed (waitress "
+                                  "names: x-forwarded-for, x-forwarded-host, "
+                                  "x-forwarded-proto, x-forwarded-port, forwarded)."),
     "dkim.selector": ("appliance", "DKIM selector: the key is published at SELECTOR._domainkey."),
     "dkim.key": ("{data_dir}/dkim/{selector}.private", "DKIM RSA private key (PEM, mode 0600)."),
     "dkim.ed25519_selector": ("{selector}-ed25519", "Selector of the optional ed25519 key."),
@@ -144,7 +154,27 @@ def load(path: str | Path | None = None) -> Config:
     values = {k: v.replace("{data_dir}", values["appliance.data_dir"]) for k, v in values.items()}
     if not values["smtp.hostname"]:
         values["smtp.hostname"] = values["appliance.domain"]
+    if values["web.public_url"]:
+        try:
+            check_public_url(values["web.public_url"])
+        except ConfigError as exc:
+            raise ConfigError(f"{file}: web.public_url {exc}") from None
     return Config(file, values)
+
+
+def check_public_url(url: str) -> str:
+    """``url`` when it is a plain http(s) address of the panel: links in mail are built
+    from it, so no user part (``http://desk@evil.example/``), query or fragment."""
+    parts = urlsplit(url)
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigError(f"has a bad port: {url!r}") from None
+    if (parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc
+            or parts.query or parts.fragment or any(c.isspace() or ord(c) < 32 for c in url)):
+        raise ConfigError(f"must be the panel's address like https://help.example.com/, "
+                          f"not {url!r}")
+    return url
 
 
 def write(path: Path, values: dict[str, str]) -> None:
@@ -155,14 +185,27 @@ def write(path: Path, values: dict[str, str]) -> None:
             section, name = key.split(".", 1)
             sections.setdefault(section, []).append(f"# {help_text}\n{name} = {values[key]}")
     text = "".join(f"[{s}]\n" + "\n".join(lines) + "\n\n" for s, lines in sections.items())
-    path.write_text(text, encoding="utf-8")
+    write_private(path, text.encode("utf-8"))
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner may read (0600 from the start, whatever the umask):
+    the ini can hold a PostgreSQL password."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)   # an existing file keeps its mode on open: tighten it
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
 
 
 def update(path: Path, changes: dict[str, str]) -> None:
-    """Change some keys of an existing ini (the others keep their values)."""
+    """Change some keys of an existing ini (the others keep their values; a public URL
+    that was derived from the web listen address follows it)."""
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(path, encoding="utf-8")
     values = {f"{s}.{k}": v for s in parser.sections() for k, v in parser.items(s)}
+    if "web.listen" in changes and values.get("web.public_url") == \
+            f"http://{values.get('web.listen', BOOTSTRAP['web.listen'][0])}/":
+        changes = {**changes, "web.public_url": f"http://{changes['web.listen']}/"}
     write(path, {**values, **changes})
 
 

@@ -28,7 +28,9 @@ class InitResult:
 def init(data_dir: str | Path, domain: str, smtp_listen: str = "127.0.0.1:2525",
          web_listen: str = "127.0.0.1:8080", admin_email: str | None = None,
          admin_password: str | None = None, force: bool = False,
-         database_url: str = "") -> InitResult:
+         database_url: str = "", public_url: str = "") -> InitResult:
+    """Create the data directory.  ``public_url`` (default ``http://WEB_LISTEN/``) is where
+    people reach the panel: every link in mail is built from it, never from a request."""
     root = Path(data_dir).resolve()
     domain = domain.strip().lower().rstrip(".")
     if not domain or "." not in domain or "@" in domain:
@@ -36,6 +38,11 @@ def init(data_dir: str | Path, domain: str, smtp_listen: str = "127.0.0.1:2525",
                                  f"not {domain!r}")
     config.parse_listen(smtp_listen, "--smtp-listen")
     config.parse_listen(web_listen, "--web-listen")
+    public_url = public_url.strip() or f"http://{web_listen}/"
+    try:
+        config.check_public_url(public_url)
+    except config.ConfigError as exc:
+        raise config.ConfigError(f"--public-url {exc}") from None
     admin = normalize(admin_email or f"admin@{domain}")
     if not admin:
         raise config.ConfigError(f"--admin-email is not an email address: {admin_email!r}")
@@ -50,11 +57,11 @@ def init(data_dir: str | Path, domain: str, smtp_listen: str = "127.0.0.1:2525",
         (root / sub).mkdir(exist_ok=True, mode=0o700 if sub in ("dkim", "tls") else 0o750)
     ini = root / "appliance.ini"
     values = {"appliance.data_dir": str(root), "appliance.domain": domain,
-              "smtp.listen": smtp_listen, "web.listen": web_listen}
+              "smtp.listen": smtp_listen, "web.listen": web_listen,
+              "web.public_url": public_url}
     if database_url:   # PostgreSQL shared by several boxes (docs/scaling.md)
         values["appliance.database"] = database_url
-    config.write(ini, values)
-    ini.chmod(0o640)
+    config.write(ini, values)   # 0600: it may hold a database password
     cfg = config.load(ini)
     Spool(cfg.spool_dir).ensure()
     generate_rsa_key(Path(cfg.get("dkim.key")))

@@ -174,6 +174,9 @@ def doc_text() -> str:
              "`appliance settings set -c CFG KEY VALUE` (or in the panel). A bad key or value "
              "is refused with the reason. Bootstrap keys (paths, listen addresses) are in the "
              "ini file: see [../config/appliance.ini.example](../config/appliance.ini.example)."
+             " The ini's `web.public_url` (the base of every link in mail), "
+             "`web.trusted_proxy` and `web.trusted_proxy_headers` (which reverse proxy's "
+             "forwarded headers are believed) are explained in [security.md](security.md)."
              " Generated from appliance/settings.py.", "",
              "| key | default | meaning |", "|---|---|---|"]
     lines += [f"| `{s.key}` | `{s.default or '(empty)'}` | {s.help} |" for s in SETTINGS.values()]

@@ -53,7 +53,7 @@ def test_unit_runs_as_the_service_user_hardened(name):
                        ("ReadWritePaths", "/var/lib/appliance"), ("ProtectHome", "yes"),
                        ("PrivateTmp", "yes"), ("PrivateDevices", "yes"),
                        ("MemoryDenyWriteExecute", "yes"), ("LockPersonality", "yes"),
-                       ("RestrictNamespaces", "yes"), ("UMask", "0027"),
+                       ("RestrictNamespaces", "yes"), ("UMask", "0077"),
                        ("ProtectKernelTunables", "yes"), ("ProtectKernelModules", "yes"),
                        ("ProtectKernelLogs", "yes")):
         assert keys[key] == [value], key

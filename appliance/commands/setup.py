@@ -12,6 +12,9 @@ def register(sub) -> None:
     p.add_argument("--domain", required=True, help="the box's mail domain")
     p.add_argument("--smtp-listen", default="127.0.0.1:2525")
     p.add_argument("--web-listen", default="127.0.0.1:8080")
+    p.add_argument("--public-url", default="",
+                   help="where people reach the panel, e.g. https://help.example.com/; "
+                        "links in mail are built from it (default http://WEB_LISTEN/)")
     p.add_argument("--admin-email")
     p.add_argument("--admin-password")
     p.add_argument("--force", action="store_true", help="overwrite an existing directory")
@@ -47,7 +50,8 @@ def describe(result, smtp: str, web: str) -> str:
 def cmd_init(args) -> int:
     from appliance.initdir import init
     result = init(args.data_dir, args.domain, args.smtp_listen, args.web_listen,
-                  args.admin_email, args.admin_password, args.force, args.database)
+                  args.admin_email, args.admin_password, args.force, args.database,
+                  args.public_url)
     print(describe(result, args.smtp_listen, args.web_listen))
     return 0
 

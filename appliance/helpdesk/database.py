@@ -1,6 +1,7 @@
 """Opening the database: one function, the same pragmas in every process."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from peewee import Database, OperationalError, SqliteDatabase
@@ -28,6 +29,8 @@ def open_database(path: str | Path, migrate: bool = True) -> Database:
     if dialect.is_url(str(path)):
         database = dialect.connect(str(path))
     else:
+        if str(path) != ":memory:":
+            make_private(Path(path))
         database = SqliteImmediateDatabase(
             str(path),
             pragmas={
@@ -49,6 +52,23 @@ def open_database(path: str | Path, migrate: bool = True) -> Database:
     if migrate:
         migrations.migrate(database)
     return database
+
+
+def make_private(path: Path) -> None:
+    """The database file (it holds ``outbound.password``) and its -wal and -shm are the
+    service user's alone: created 0600 before SQLite opens it (SQLite gives the -wal and
+    -shm the mode of the database file), and tightened when an older version left them
+    group-readable.  A file of another user (root reading the box) is left as it is."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError:
+        return   # not ours to create (read-only, missing directory): SQLite says why
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if name.stat().st_mode & 0o077:
+                name.chmod(0o600)
+        except OSError:
+            pass
 
 
 def close_database() -> None:

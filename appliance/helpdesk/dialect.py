@@ -87,17 +87,23 @@ def connect(url: str) -> PostgresDatabase:
 
 
 @contextmanager
-def migration_lock(database: Database):
-    """One transaction that no other box migrates beside: ``BEGIN IMMEDIATE`` on SQLite,
-    a transaction-scoped advisory lock on PostgreSQL."""
+def exclusive(database: Database, key: int):
+    """One transaction that no other connection runs beside for the same ``key``:
+    ``BEGIN IMMEDIATE`` on SQLite (one writer at a time), a transaction-scoped advisory
+    lock on PostgreSQL."""
     if is_sqlite(database):
         with database.atomic("IMMEDIATE"):
             yield
         return
     with database.atomic():
         if is_postgres(database):
-            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
         yield
+
+
+def migration_lock(database: Database):
+    """One transaction that no other box migrates beside."""
+    return exclusive(database, MIGRATION_LOCK)
 
 
 def for_update(query):

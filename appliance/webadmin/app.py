@@ -65,9 +65,12 @@ def run(cfg: Config) -> int:
     import signal
 
     from waitress.server import create_server
+    from appliance.webadmin import proxy
     open_database(cfg.database)
     host, port = cfg.listen("web.listen")
-    server = create_server(make_app(cfg), host=host, port=port, threads=4)
+    # proxy headers are handled by proxy.wrap (believed from web.trusted_proxy only)
+    server = create_server(proxy.wrap(make_app(cfg), cfg), host=host, port=port, threads=4,
+                           clear_untrusted_proxy_headers=False)
     log.info("web listening on http://%s:%d/", host, port)
 
     def stop(signum, frame):

@@ -2,6 +2,8 @@
 (password, API tokens)."""
 from __future__ import annotations
 
+import math
+import re
 from datetime import timedelta
 
 import bottle
@@ -9,7 +11,7 @@ import bottle
 from appliance import clock, passwords
 from appliance.helpdesk import people
 from appliance.helpdesk.models import Person, User, db
-from appliance.webadmin import security
+from appliance.webadmin import security, throttle
 from appliance.webadmin.models import ApiToken, PasswordReset, WebSession, digest, new_secret
 from appliance.webadmin.pages import done, render
 
@@ -28,13 +30,33 @@ password:
 
 If you did not ask for this, ignore this email: your password stays as it is."""
 _DUMMY_HASH = passwords.hash_password("not a real password")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path of this site (never ``//other.example`` or a full URL)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
+    """Only a path of this site: one ``/`` then no second ``/`` or ``\\``, after removing
+    the control characters and spaces that browsers drop (``/\t/evil.example/`` is
+    ``//evil.example/`` to them, and so to urljoin).  Anything else is ``/``."""
+    cleaned = _CONTROL.sub("", target or "").strip()
+    if cleaned.startswith("/") and not cleaned.startswith(("//", "/\\")):
+        return cleaned
     return "/"
+
+
+def _too_many(attempt: throttle.Verdict, kind: str) -> str:
+    """Answer 429 with Retry-After; the sentence says whom the limit is about."""
+    bottle.response.status = 429
+    bottle.response.set_header("Retry-After", str(attempt.retry_after))
+    wait = (f"{attempt.retry_after} seconds" if attempt.retry_after < 120
+            else f"{math.ceil(attempt.retry_after / 60)} minutes")
+    if attempt.by == "address":
+        what = "failed logins" if kind == "login" else "reset requests"
+        return (f"Too many {what} from your address. Try again in {wait}"
+                + (", or reset your password." if kind == "login" else "."))
+    if kind == "login":
+        return (f"This account had several failed logins, so each new try waits a "
+                f"little. Try again in {wait}.")
+    return f"A reset link for this address was sent just now. Try again in {wait}."
 
 
 def find_user(email: str) -> User | None:
@@ -57,19 +79,17 @@ def routes(app: bottle.Bottle, cfg) -> None:
         email = (form.getunicode("email") or "").strip().lower()
         password = form.getunicode("password") or ""
         target = safe_next(form.getunicode("next"))
-        if security.limited(email):
-            bottle.response.status = 429
+        attempt = throttle.reserve(email, security.client_address(), "login")
+        if not attempt.allowed:   # refused before any password is checked
             return render("login.html", next=target, expired=False, email=email,
-                          error="Too many failed attempts. Wait 15 minutes, or reset your "
-                                "password.")
+                          error=_too_many(attempt, "login"))
         user = find_user(email)
         ok = passwords.verify(user.password_hash if user else _DUMMY_HASH, password)
         if not (user and ok):
-            security.record_failure(email)
             bottle.response.status = 401
             return render("login.html", next=target, expired=False, email=email,
                           error="Wrong email address or password.")
-        security.clear_failures(email)
+        throttle.release(attempt)
         security.start_session(user)
         bottle.redirect(target, 303)
 
@@ -85,11 +105,11 @@ def routes(app: bottle.Bottle, cfg) -> None:
     @app.post("/password-reset", public=True)
     def reset_request():
         email = (bottle.request.forms.getunicode("email") or "").strip().lower()
-        if security.limited(email, "reset"):
-            bottle.response.status = 429
+        # every request counts (never released): each may mail a link
+        attempt = throttle.reserve(email, security.client_address(), "reset")
+        if not attempt.allowed:
             return render("reset_request.html", sent=False,
-                          error="Too many reset requests. Wait 15 minutes.")
-        security.record_failure(email, "reset")  # every request counts against the limit
+                          error=_too_many(attempt, "reset"))
         user = find_user(email)
         if user is not None:
             send_reset(cfg, user)
@@ -172,18 +192,6 @@ def _set_password(user: User, password: str) -> None:
     WebSession.delete().where(WebSession.user == user).execute()
 
 
-def base_url(cfg) -> str:
-    """Where links in mail point: the address the admin used, when it is one of the box's
-    own names (a forged Host header must not redirect reset links elsewhere)."""
-    parts = bottle.request.urlparts
-    host = parts.netloc.rsplit(":", 1)[0].strip("[]").lower()
-    own = {cfg.domain, cfg.get("smtp.hostname").lower(), cfg.listen("web.listen")[0],
-           "localhost", "127.0.0.1", "::1"}
-    if host in own:
-        return f"{parts.scheme}://{parts.netloc}"
-    return f"https://{cfg.get('smtp.hostname')}"
-
-
 def issue_token(user: User, valid: timedelta = RESET_VALID) -> str:
     """A single-use set-password token for ``user`` (password reset, and the invitation of
     a new user); returns the secret for the link ``/password-reset/SECRET`` (in the
@@ -206,7 +214,7 @@ def send_reset(cfg, user: User) -> None:
         secret = issue_token(user, RESET_VALID)
         context = {"recipient": {"name": person.name or person.email, "email": person.email,
                                  "is_user": True},
-                   "link": {"url": f"{base_url(cfg)}/password-reset/{secret}",
+                   "link": {"url": f"{cfg.public_url}password-reset/{secret}",
                             "valid_hours": int(RESET_VALID.total_seconds() // 3600)},
                    "organisation": {"name": mailer.appearance().company_name}}
         mailer.send(to=person, subject_source=subject, body_source=body, context=context,

@@ -7,8 +7,8 @@ than :data:`STUCK_SECONDS`, and its last processed message is shown.
 
 ``/metrics`` (Prometheus text): with ``web.metrics_token`` set, only for
 ``Authorization: Bearer TOKEN``; without it, only for loopback clients that came through
-no proxy (a request carrying X-Forwarded-For or Forwarded is refused: behind a reverse
-proxy on the same host, set a token).
+no proxy (a request that carried any forwarding header is refused, also when waitress
+dropped it, see :mod:`appliance.webadmin.proxy`: behind a reverse proxy, set a token).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import bottle
 from appliance import clock, metrics
 from appliance.config import Config
 from appliance.helpdesk.models import db
+from appliance.webadmin import proxy
 
 STUCK_SECONDS = 300
 PROBE_TIMEOUT = 2.0
@@ -92,7 +93,8 @@ def metrics_allowed(cfg: Config, request) -> bool:
         given = request.get_header("Authorization", "")
         return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
     environ = request.environ
-    if environ.get("HTTP_X_FORWARDED_FOR") or environ.get("HTTP_FORWARDED"):
+    if (environ.get(proxy.FORWARDED) or environ.get("HTTP_X_FORWARDED_FOR")
+            or environ.get("HTTP_FORWARDED")):
         return False  # came through a proxy: loopback says nothing about the client
     try:
         return ipaddress.ip_address(environ.get("REMOTE_ADDR", "")).is_loopback

@@ -1,6 +1,6 @@
 """What keeps the panel safe: security headers on every response, sessions kept in the
-database, CSRF tokens, login rate limits, and the guard that wraps every route (login
-required unless a route says ``public=True``; ``role="admin"`` for admin pages)."""
+database, CSRF tokens, and the guard that wraps every route (login required unless a route
+says ``public=True``; ``role="admin"`` for admin pages).  Login limits: throttle.py."""
 from __future__ import annotations
 
 import hmac
@@ -10,16 +10,13 @@ import bottle
 
 from appliance import clock
 from appliance.helpdesk.models import User
-from appliance.webadmin.models import LoginAttempt, WebSession, digest, new_secret
+from appliance.webadmin.models import WebSession, digest, new_secret
 
 SESSION_COOKIE = "appliance_session"
 FORM_COOKIE = "appliance_form"       # double-submit token for forms without a session
 IDLE_TIMEOUT = timedelta(minutes=30)  # a session unused this long is over
 MAX_AGE = timedelta(hours=12)         # and none lives longer than this
 TOUCH_EVERY = timedelta(seconds=30)   # last_seen is written at most this often
-RATE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -47,7 +44,9 @@ class PanelApp(bottle.Bottle):
 
 
 def is_tls() -> bool:
-    return bottle.request.urlparts.scheme == "https"
+    """The scheme the server saw, or the trusted proxy said (waitress sets it; see
+    :mod:`appliance.webadmin.proxy`); never an X-Forwarded-Proto from anyone else."""
+    return bottle.request.environ.get("wsgi.url_scheme") == "https"
 
 
 def set_cookie(name: str, value: str, samesite: str = "Lax", max_age: int | None = None):
@@ -57,6 +56,7 @@ def set_cookie(name: str, value: str, samesite: str = "Lax", max_age: int | None
 
 
 def client_address() -> str:
+    """The client: the peer, or the address the trusted proxy forwarded for."""
     return bottle.request.environ.get("REMOTE_ADDR") or "unknown"
 
 
@@ -117,31 +117,6 @@ def csrf_ok(session: WebSession | None) -> bool:
             or bottle.request.headers.get("X-CSRF-Token") or "")
     expected = session.csrf if session else bottle.request.get_cookie(FORM_COOKIE)
     return bool(sent and expected) and hmac.compare_digest(sent, expected)
-
-
-# --- rate limit ----------------------------------------------------------------------
-
-def failures(account: str, kind: str = "login") -> tuple[int, int]:
-    since = clock.now() - RATE_WINDOW
-    recent = LoginAttempt.select().where(LoginAttempt.at > since, LoginAttempt.kind == kind)
-    return (recent.where(LoginAttempt.account == account.lower()).count(),
-            recent.where(LoginAttempt.address == client_address()).count())
-
-
-def limited(account: str, kind: str = "login") -> bool:
-    per_account, per_address = failures(account, kind)
-    return per_account >= MAX_FAILURES_PER_ACCOUNT or per_address >= MAX_FAILURES_PER_ADDRESS
-
-
-def record_failure(account: str, kind: str = "login") -> None:
-    now = clock.now()
-    LoginAttempt.delete().where(LoginAttempt.at < now - RATE_WINDOW).execute()
-    LoginAttempt.create(at=now, address=client_address(), account=account.lower(), kind=kind)
-
-
-def clear_failures(account: str) -> None:
-    LoginAttempt.delete().where(LoginAttempt.account == account.lower(),
-                                LoginAttempt.kind == "login").execute()
 
 
 # --- the guard -----------------------------------------------------------------------

@@ -8,7 +8,6 @@ import bottle
 from appliance.helpdesk import accounts, templates
 from appliance.helpdesk.models import Person, User
 from appliance.webadmin import security
-from appliance.webadmin.auth import base_url
 from appliance.webadmin.pages import done, render
 
 
@@ -37,8 +36,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
                   "name": (form.getunicode("name") or "").strip(),
                   "role": form.getunicode("role") or ""}
         try:
-            added = accounts.add_user(cfg, values["email"], values["name"], values["role"],
-                                      base_url=base_url(cfg))
+            # the link comes from web.public_url, never from this request's Host
+            added = accounts.add_user(cfg, values["email"], values["name"], values["role"])
         except accounts.AccountError as exc:
             bottle.response.status = 400
             return page(values, f"Not added: {exc}.")
