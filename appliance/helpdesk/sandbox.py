@@ -5,7 +5,7 @@ fills memory.
 
 One render (or one email: subject, body and layout together) may take ``MAX_STEPS`` steps
 (a loop turn, a call, a filter, a lookup, an operator; a container that is built costs a
-step per element), produce or build ``MAX_KB`` of text beyond three times the data it was
+step per 16 elements), produce or build ``MAX_KB`` of text beyond three times the data it was
 given, and run ``MAX_SECONDS``.  Past any of them it stops with :class:`TemplateBudgetError`,
 which says which.  What could build a huge value in a single operation (``'x' * 10**9``,
 ``'%999999999s'``, ``s.center(10**9)``, ``replace``/``join``/``indent`` that multiply, the
@@ -31,9 +31,10 @@ from jinja2.utils import Namespace
 
 MAX_STEPS = 100_000
 MAX_KB = 1024
-MAX_SECONDS = 2.0
+MAX_SECONDS = 1.0
 MAX_INT_BITS = 4096        # numbers a template may compute (about 1,200 digits)
 MACRO_STEPS = 10           # a macro call costs about ten lookups
+BUILT_PER_STEP = 16        # elements of a built list (split, range, list) per step
 CHECK_CLOCK_EVERY = 1000   # steps between two looks at the clock
 CONTAINERS = (list, tuple, dict, set, frozenset, Namespace)
 try:   # the names of the methods that change a container, as the immutable sandbox has them
@@ -236,11 +237,12 @@ def _binop(b: Budget, op: str, left: Any, right: Any) -> None:
 
 
 def _built(b: Budget, value: Any) -> None:
-    """Charge a value an operation built: text by its length, a container by its size."""
+    """Charge a value an operation built: text by its length, a container by its size (a
+    step per BUILT_PER_STEP elements: building is one C loop, not a step per element)."""
     if isinstance(value, str):
         b.text(len(value))
     elif isinstance(value, (list, tuple, dict, set, frozenset, range)):
-        b.step(len(value))
+        b.step(1 + len(value) // BUILT_PER_STEP)
 
 
 # filters whose arguments say how much they build
@@ -459,6 +461,7 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
                 b.weigh(arg)
         method = getattr(__obj, "__wrapped__", __obj)   # str.format comes wrapped
         if isinstance(getattr(method, "__self__", None), str):
+            b.step(len(method.__self__) // 100)    # str methods walk their text
             if method.__name__ in ("format", "format_map"):
                 _braces(method.__self__, b)
             else:
