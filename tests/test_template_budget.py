@@ -93,6 +93,16 @@ def test_saving_a_template_that_blows_the_budget_on_sample_data_is_refused(box):
     assert templates.get("relay") == before
 
 
+def test_cli_preview_of_an_old_over_budget_template_says_why(box):
+    from appliance.helpdesk.models import TemplateOverride
+    box.db()
+    TemplateOverride.create(name="relay", subject="x", body=HEAVY)   # saved before budgets
+    proc = box.cli("templates", "show", "relay", "--preview", check=False)
+    stderr = proc.stderr.decode()
+    assert proc.returncode != 0 and "Traceback" not in stderr
+    assert f"needs more than {MAX_STEPS:,} steps" in stderr
+
+
 # --- over real HTTP against the running web service --------------------------------------
 
 class Http:
