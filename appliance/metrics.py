@@ -16,7 +16,7 @@ from appliance.config import Config
 
 INCOMING_ACTIONS = ("created", "appended", "ignored", "failed")
 OUTGOING_STATUSES = ("queued", "deferred", "delivered", "bounced", "failed")
-RELAY_STATES = ("pending", "sent", "seen", "skipped")
+RELAY_STATES = ("pending", "sent", "seen", "skipped", "failed")
 
 
 class Metrics:

@@ -102,10 +102,11 @@ def cmd_templates_list(args) -> int:
 
 
 def _rethrow(call):
+    from appliance.helpdesk.rendering import RenderError
     t = _templates()
     try:
         return call()
-    except t.TemplateError as exc:
+    except (t.TemplateError, RenderError) as exc:   # RenderError: over budget, or raises
         raise CommandError(str(exc)) from None
 
 
@@ -117,7 +118,7 @@ def cmd_templates_show(args) -> int:
     doc = template.to_json(body=True)
     doc["properties"] = [{"name": n, "help": h} for n, h in t.PROPERTIES]
     if args.preview:
-        rendered = t.preview(args.name, Mailer(cfg).appearance())
+        rendered = _rethrow(lambda: t.preview(args.name, Mailer(cfg).appearance()))
         doc["preview"] = {"subject": rendered.subject, "text": rendered.text,
                           "html": rendered.html}
     text = f"Subject: {doc['subject']}\n\n{doc['body']}"

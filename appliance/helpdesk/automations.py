@@ -17,6 +17,7 @@ from appliance.helpdesk import context as ctx
 from appliance.helpdesk import protection, relay, templates
 from appliance.helpdesk.models import (Automation, AutomationRun, Event, Follower, Item,
                                        Message, Person, User, db)
+from appliance.helpdesk.rendering import RenderError, render_text
 
 log = logging.getLogger("appliance.automations")
 
@@ -117,6 +118,13 @@ def to_json(automation: Automation) -> dict:
             "conditions": automation.conditions, "actions": automation.actions,
             "templates": sorted({a["template"] for a in automation.actions
                                  if a.get("template")})}
+
+
+def _template_of(automation: Automation) -> str:
+    """The words naming the template that failed (the automation's, the one it names)."""
+    names = [a["template"] for a in automation.actions or [] if a.get("template")]
+    return f"template {names[0]}" if len(set(names)) == 1 else \
+        f"one of the templates {', '.join(dict.fromkeys(names))}"
 
 
 class AutomationError(ValueError):
@@ -266,14 +274,22 @@ class Engine:
             with db.atomic():
                 run = AutomationRun.create(automation=automation.code, item=item, key=key,
                                            at=now)
-                outcomes = [self._act(automation, action, item, now, message)
-                            for action in automation.actions]
-                run.outcome = "; ".join(outcomes)
+                try:
+                    with db.atomic():   # savepoint: a failed run leaves nothing half done
+                        outcomes = [self._act(automation, action, item, now, message)
+                                    for action in automation.actions]
+                    run.outcome = "; ".join(outcomes)
+                except RenderError as exc:
+                    # this item's data breaks the template: this run fails, recorded with
+                    # the reason for the panel; the next event and item go on as usual
+                    run.error = f"{_template_of(automation)}: {exc}"
+                    run.outcome = f"failed: {run.error}"
                 run.save()
         except IntegrityError:
             return None
-        log.info("automation %s fired item=%s key=%s: %s", automation.code, item.id, key,
-                 run.outcome)
+        (log.warning if run.error else log.info)(
+            "automation %s fired item=%s key=%s: %s", automation.code, item.id, key,
+            run.outcome)
         return run.outcome
 
     def _refusal(self, person: Person, item: Item, now: datetime) -> str | None:
@@ -305,7 +321,7 @@ class Engine:
         context = ctx.for_item(item, item.requester, self.mailer.cfg.public_url,
                                self.mailer.appearance().company_name)
         template = templates.get(action["template"])
-        body = templates.TEXT_ENV.from_string(template.body).render(**context).strip()
+        body = render_text(template.body, context).strip()
         posted = Message.create(item=item, author=None, body=body, internal=internal,
                                 automation=automation.code, created_at=now)
         Event.create(kind="message_posted", item=item, message=posted,

@@ -217,6 +217,7 @@ class AutomationRun(BaseModel):
     key = CharField()
     at = UTCDateTimeField(default=clock.now)
     outcome = TextField(default="")
+    error = TextField(null=True)    # the run failed (its template, on this item): why
 
     class Meta:
         indexes = ((("automation", "item", "key"), True),)
@@ -248,9 +249,10 @@ class RelayEntry(BaseModel):
     person = ForeignKeyField(Person, on_delete="CASCADE")
     item = ForeignKeyField(Item, on_delete="CASCADE")
     due_at = UTCDateTimeField(index=True)
-    state = CharField(default="pending", index=True)   # pending | sent | seen | skipped
+    state = CharField(default="pending", index=True)   # pending|sent|seen|skipped|failed
     mail = ForeignKeyField(OutgoingMail, null=True, on_delete="SET NULL")
     done_at = UTCDateTimeField(null=True)
+    error = TextField(null=True)    # failed: why (the relay template, on this item)
 
     class Meta:
         indexes = ((("message", "person"), True),)

@@ -17,6 +17,7 @@ from appliance.helpdesk import context as ctx
 from appliance.helpdesk import people, protection, templates
 from appliance.helpdesk.dialect import for_update
 from appliance.helpdesk.models import Item, Message, Person, RelayEntry, Seen, db
+from appliance.helpdesk.rendering import RenderError
 
 log = logging.getLogger("appliance.relay")
 
@@ -85,17 +86,25 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
             seen = {s.message_id for s in Seen.select().where(
                 Seen.person == person, Seen.message.in_([e.message_id for e in entries]))}
             fresh = [e for e in entries if e.message_id not in seen]
-            mail, why = None, None
+            mail, why, error = None, None, None
             if fresh and all(e.message.automation for e in fresh):
                 why = protection.refusal_by(mailer, person.email, item.id, now)
             if fresh and relay_on and not why:
-                mail = send(mailer, item, person, [e.message for e in fresh])
-                sent += 1
+                try:
+                    mail = send(mailer, item, person, [e.message for e in fresh])
+                    sent += 1
+                except RenderError as exc:
+                    # the relay template fails on this item's data: this email is marked
+                    # failed with the reason (shown in the panel); the others go on
+                    error = f"template relay: {exc}"
+                    log.warning("relay item=%s to=%s failed: %s", item.id, person.email,
+                                error)
             elif why:
                 log.info("relay item=%s to=%s skipped: %s", item.id, person.email, why)
-            state = "sent" if mail else ("seen" if not fresh else "skipped")
+            state = "failed" if error else "sent" if mail else (
+                "seen" if not fresh else "skipped")
             ids = [e.id for e in entries]
-            RelayEntry.update(state=state, mail=mail, done_at=now).where(
+            RelayEntry.update(state=state, mail=mail, done_at=now, error=error).where(
                 RelayEntry.id.in_(ids)).execute()
     return sent
 

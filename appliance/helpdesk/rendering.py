@@ -1,8 +1,12 @@
-"""Rendering mail from templates: a sandboxed Jinja2 environment (templates are edited by
-admins), the admin's appearance around every body, text and HTML from one source.
+"""Rendering mail from templates: a sandboxed Jinja2 environment with a budget (templates
+are edited by admins; :mod:`appliance.helpdesk.sandbox`), the admin's appearance around
+every body, text and HTML from one source.
 
 A template body is plain text with Jinja2 placeholders; the HTML part is that text, escaped
 and split into paragraphs, inside the layout with the brand colour, header and signature.
+Whatever goes wrong inside a template (it raises on this data, or it goes over its budget)
+comes out as one :class:`RenderError` that names the part, the line and the reason, so the
+caller can record it against that one email and go on with the next.
 """
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import StrictUndefined, Template, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, select_autoescape
 from markupsafe import Markup, escape
 
+from appliance.helpdesk.sandbox import BudgetedEnvironment, budget, budgeted_filter
 from appliance.settings import default as setting_default
 
 TEMPLATE_DIR = Path(__file__).with_name("mailtemplates")
@@ -28,11 +32,11 @@ def paragraphs(text: str) -> Markup:
         for b in blocks))
 
 
-def _environment(autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=select_autoescape(default=autoescape,
-                                                            default_for_string=autoescape),
-                               undefined=StrictUndefined, keep_trailing_newline=False)
-    env.filters["paragraphs"] = paragraphs
+def _environment(autoescape: bool) -> BudgetedEnvironment:
+    env = BudgetedEnvironment(autoescape=select_autoescape(default=autoescape,
+                                                           default_for_string=autoescape),
+                              undefined=StrictUndefined, keep_trailing_newline=False)
+    env.filters["paragraphs"] = budgeted_filter("paragraphs", paragraphs)
     return env
 
 
@@ -78,8 +82,43 @@ def compiled(source: str, html: bool = False) -> Template:
     return (HTML_ENV if html else TEXT_ENV).from_string(source)
 
 
+class RenderError(ValueError):
+    """A template that cannot be rendered with this data; the message names the part, the
+    line and the reason (``body, line 3: division by zero``)."""
+
+
+def line_of(exc: BaseException) -> int | None:
+    """The template line an exception was raised on, when it came from template code."""
+    if isinstance(exc, TemplateSyntaxError):
+        return exc.lineno
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def failure(part: str, exc: BaseException) -> RenderError:
+    line = line_of(exc)
+    reason = exc.message if isinstance(exc, TemplateSyntaxError) else str(exc)
+    if isinstance(exc, RecursionError):
+        reason = "the template calls itself too deeply"
+    elif not reason or isinstance(exc, (ArithmeticError, LookupError, MemoryError)):
+        reason = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+    return RenderError(f"{part}{f', line {line}' if line else ''}: {reason}")
+
+
+def render_part(part: str, source: str, context: dict, html: bool = False) -> str:
+    """One template source rendered, or :class:`RenderError` naming ``part``."""
+    try:
+        return compiled(source, html).render(**context)
+    except Exception as exc:   # anything an admin's template does wrong with this data
+        raise failure(part, exc) from exc
+
+
 def render_text(source: str, context: dict) -> str:
-    return compiled(source).render(**context)
+    return render_part("body", source, context)
 
 
 @dataclass
@@ -91,11 +130,14 @@ class Rendered:
 
 def render_email(subject_source: str, body_source: str, context: dict,
                  appearance: Appearance) -> Rendered:
-    """Subject and body from template sources, wrapped in the appearance layout."""
-    subject = " ".join(render_text(subject_source, context).split())
-    body = render_text(body_source, context).strip()
-    outer = {"appearance": appearance, "item": context.get("item"), "subject": subject}
-    text = compiled(default_source("layout", "txt")).render(content=body, **outer)
-    html = compiled(default_source("layout", "html"), html=True).render(
-        content=paragraphs(body), **outer)
+    """Subject and body from template sources, wrapped in the appearance layout, under one
+    budget; :class:`RenderError` when any of it fails."""
+    with budget(context):
+        subject = " ".join(render_part("subject", subject_source, context).split())
+        body = render_part("body", body_source, context).strip()
+        outer = {"appearance": appearance, "item": context.get("item"), "subject": subject}
+        text = render_part("layout", default_source("layout", "txt"),
+                           {"content": body, **outer})
+        html = render_part("layout", default_source("layout", "html"),
+                           {"content": paragraphs(body), **outer}, html=True)
     return Rendered(subject, text.strip() + "\n", html)

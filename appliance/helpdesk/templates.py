@@ -3,19 +3,23 @@ admin's edits (``TemplateOverride`` rows), the properties a template may insert,
 data for previews, and validation that refuses a broken template with its line and reason.
 
 Templates only ever see plain values (:mod:`appliance.helpdesk.context`), never database
-objects, and render in Jinja2's sandbox.
+objects, and render in Jinja2's sandbox under a budget (:mod:`appliance.helpdesk.sandbox`):
+one that goes over it with the sample data is refused when it is saved, with the reason.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import TemplateSyntaxError, UndefinedError
+from jinja2 import UndefinedError
 from jinja2.exceptions import SecurityError
 
 from appliance import clock
 from appliance.helpdesk.models import TemplateOverride, db
-from appliance.helpdesk.rendering import Appearance, Rendered, TEXT_ENV, default_source
-from appliance.helpdesk.rendering import render_email
+from appliance.helpdesk.rendering import Appearance, Rendered, RenderError, default_source
+from appliance.helpdesk.rendering import render_email, render_part
+from appliance.helpdesk.sandbox import budget
+
+MAX_SOURCE = 20_000   # characters of a subject or a body: mail templates are a page or two
 
 
 @dataclass(frozen=True)
@@ -146,29 +150,23 @@ def usage(name: str, automations) -> tuple[list, list]:
 
 
 def validate(subject: str, body: str) -> None:
-    """Refuse a template that does not parse or does not render with sample data."""
+    """Refuse a template that does not parse, does not render with sample data, or goes
+    over its budget (steps, text, time) doing so; the reason names the part and line."""
     for part, source in (("subject", subject), ("body", body)):
-        try:
-            TEXT_ENV.from_string(source).render(**sample_context())
-        except TemplateSyntaxError as exc:
-            raise TemplateError(f"{part}, line {exc.lineno}: {exc.message}") from None
-        except (UndefinedError, SecurityError, TypeError, ValueError) as exc:
-            line = _line_of(exc)
-            raise TemplateError(f"{part}{f', line {line}' if line else ''}: {exc}; the "
-                                f"properties you can insert are listed with the "
-                                f"template") from None
+        if len(source) > MAX_SOURCE:
+            raise TemplateError(f"{part}: at most {MAX_SOURCE:,} characters (this one has "
+                                f"{len(source):,})")
+    context = sample_context()
+    with budget(context):     # subject and body share one budget, as in a real email
+        for part, source in (("subject", subject), ("body", body)):
+            try:
+                render_part(part, source, context)
+            except RenderError as exc:
+                hint = ("; the properties you can insert are listed with the template"
+                        if isinstance(exc.__cause__, (UndefinedError, SecurityError)) else "")
+                raise TemplateError(f"{exc}{hint}") from None
     if not subject.strip():
         raise TemplateError("subject: a subject is required")
-
-
-def _line_of(exc: Exception) -> int | None:
-    tb = exc.__traceback__
-    line = None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
 
 
 def save(name: str, subject: str, body: str) -> Template:

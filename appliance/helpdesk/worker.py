@@ -118,14 +118,15 @@ class Worker:
         relay of messages nobody has seen in time."""
         now = now or clock.now()
         counts = {}
-        try:
-            engine = Engine(self.mailer)
-            counts["automations"] = engine.process_events(now)
-            counts["scheduled"] = scheduler.run(engine, now)
-            counts["relayed"] = relay.run(self.mailer, now)
-        except Exception:
-            log.exception("message center run failed; retrying in a second")
-            return counts
+        engine = Engine(self.mailer)
+        # each part on its own: one that fails (a bug, the database) does not stop the rest
+        for name, part in (("automations", lambda: engine.process_events(now)),
+                           ("scheduled", lambda: scheduler.run(engine, now)),
+                           ("relayed", lambda: relay.run(self.mailer, now))):
+            try:
+                counts[name] = part()
+            except Exception:
+                log.exception("message center: %s failed; retrying in a second", name)
         if any(counts.values()):
             log.info("message center: %s", " ".join(f"{k}={v}" for k, v in counts.items()))
             self.wake.set()  # new mail in the queue: deliver it now

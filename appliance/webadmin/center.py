@@ -6,16 +6,22 @@ automations`` (:mod:`appliance.helpdesk.templates`, :mod:`appliance.helpdesk.aut
 a template edit is validated by ``templates.save`` (a broken one is refused with line and
 reason, the old one stays).  Agents may look; only admins change anything.  Resetting a
 template and turning a system email off each ask for a confirmation on a page of their own
-(a second POST with ``confirm=yes``), not only a script's ``confirm()``."""
+(a second POST with ``confirm=yes``), not only a script's ``confirm()``.
+
+The preview is a POST with the CSRF token (a GET is 405): it renders text the admin typed,
+under the template budget (:mod:`appliance.helpdesk.sandbox`), so a page elsewhere cannot
+make a logged-in browser run it and a heavy loop answers with the budget's reason at once.
+Templates that failed on real data show their last failure (:mod:`appliance.helpdesk.failures`).
+"""
 from __future__ import annotations
 
 import bottle
 from markupsafe import escape
 
-from appliance.helpdesk import automations, templates
+from appliance.helpdesk import automations, failures, templates
 from appliance.helpdesk.conversation import PRIORITIES, STATUSES
 from appliance.helpdesk.models import Automation, ItemType
-from appliance.helpdesk.rendering import Appearance
+from appliance.helpdesk.rendering import Appearance, RenderError
 from appliance.webadmin import security
 from appliance.webadmin.auth import safe_next
 from appliance.webadmin.mailpages import frame
@@ -116,16 +122,26 @@ def routes(app: bottle.Bottle, cfg) -> None:
         by_kind = {kind: [r for r in rows if r["t"].spec.kind == kind] for kind in KINDS}
         return render("message_center.html", tab="message-center",
                       relay=editor(templates.get("relay")), by_kind=by_kind,
+                      relay_failure=failures.of_relay(), failures=failures.by_automation(),
                       automations=[(a, automations.describe(a), automations.to_json(a)["templates"])
                                    for a in every],
                       can_edit=is_admin())
 
     # --- templates -------------------------------------------------------------------
 
+    def template_failures(template, every) -> list:
+        """(whose, last failure) of this template on real data."""
+        if template.name == "relay":
+            return [("", failures.of_relay())]
+        failed = failures.by_automation()
+        return [(f"{a.code} {a.name}: ", failed[a.code])
+                for a in templates.used_by(template.name, every) if a.code in failed]
+
     def template_page(template, subject=None, body=None, error=None):
         every = list(Automation.select().order_by(Automation.code))
         return render("center_template.html", tab="message-center",
                       row=template_row(template, every), kind_title=KINDS[template.spec.kind],
+                      failures=template_failures(template, every),
                       form=editor(template, subject, body, error), can_edit=is_admin())
 
     @app.get(BASE + "/templates/<name>")
@@ -146,17 +162,20 @@ def routes(app: bottle.Bottle, cfg) -> None:
         done(f"{template.spec.title} saved: the next email uses it.",
              f"{BASE}/templates/{name}")
 
-    @app.get(BASE + "/templates/<name>/preview")
+    @app.post(BASE + "/templates/<name>/preview")
     def template_preview(name):
         template = _template(name)
-        q = bottle.request.query
-        subject = q.getunicode("subject") if "subject" in q else None
-        body = q.getunicode("body") if "body" in q else None
+        form = bottle.request.forms
+        subject = form.getunicode("subject") if "subject" in form else None
+        body = form.getunicode("body") if "body" in form else None
+        if (subject is not None or body is not None) and not is_admin():
+            bottle.abort(403, "Only admins preview text of their own; agents see the saved "
+                              "template.")
         try:
             templates.validate(template.subject if subject is None else subject,
                                template.body if body is None else body)
             rendered = templates.preview(name, appearance(), subject, body)
-        except templates.TemplateError as exc:
+        except (templates.TemplateError, RenderError) as exc:
             return frame(f'<p style="font:14px Arial,sans-serif;color:#b91c1c;padding:12px">'
                          f'<b>This template cannot be shown:</b> {escape(str(exc))}</p>')
         look = appearance()
@@ -220,6 +239,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
                       trigger=automation.trigger if trigger is None else trigger,
                       cond=automation.conditions if conditions is None else conditions,
                       actions=rows[:MAX_ACTIONS], errors=errors, can_edit=is_admin(),
+                      failure=failures.of_automation(automation.code),
                       triggers=automations.TRIGGERS,
                       types=[t.name for t in ItemType.select().order_by(ItemType.name)],
                       channels=automations.CHANNELS, statuses=STATUSES,

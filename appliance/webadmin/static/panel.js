@@ -1,6 +1,6 @@
 // The panel's only script (the CSP allows no inline script): confirmations, the SMTP
 // fields' state, the colour picker, the appearance live preview, and the message center's
-// template editor ("insert a property" at the cursor, live preview).
+// template editor ("insert a property" at the cursor, live preview posted into its frame).
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-confirm]").forEach(function (button) {
@@ -69,20 +69,21 @@ document.addEventListener("DOMContentLoaded", function () {
         last.dispatchEvent(new Event("input", {bubbles: true}));
       });
     }
-    var pframe = document.getElementById(tform.dataset.preview);
-    if (!pframe) { return; }
+    // The preview is a POST (with the form's CSRF token) into the frame: the "Update
+    // preview" button does it, and so does typing, after a pause.
+    var button = tform.querySelector("[data-preview-button]");
+    if (!button || !tform.requestSubmit) { return; }
     var ptimer = null;
-    var update = function () {
-      var query = new URLSearchParams();
-      query.append("subject", tform.elements.subject.value);
-      query.append("body", tform.elements.body.value);
-      pframe.src = pframe.dataset.base + "?" + query.toString();
-    };
+    var update = function () { tform.requestSubmit(button); };
     tform.addEventListener("input", function () {
       window.clearTimeout(ptimer);
       ptimer = window.setTimeout(update, 400);
     });
-    var button = tform.querySelector("[data-preview-button]");
-    if (button) { button.addEventListener("click", update); }
+    update();
+  });
+
+  // Agents see the saved template: its preview form is sent once the page is there.
+  document.querySelectorAll("form[data-preview-form]").forEach(function (pform) {
+    if (pform.requestSubmit) { pform.requestSubmit(); }
   });
 });
