@@ -66,6 +66,11 @@ def _v4_message_center(database: Database) -> None:
     install_defaults()
 
 
+def _v6_earned_followers(database: Database) -> None:
+    database.create_tables(models.TRUST_MODELS, safe=True)
+    add_column(database, models.Item, "may_belong_to")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
@@ -73,6 +78,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (4, "message center: automations, events, templates, relay; item priority, "
         "assignee, due date", _v4_message_center),
     (5, "web sessions, API tokens, login attempts, full-text search", _v5_web),
+    (6, "people copied on mail who do not follow (yet); items that may belong to another",
+     _v6_earned_followers),
 ]
 
 CURRENT = max(number for number, _, _ in MIGRATIONS)
