@@ -138,8 +138,9 @@ def test_forged_tag_from_a_domain_without_dmarc_makes_a_linked_item(live):
     _, forged = incoming(box, 2)
     assert forged["auth"]["dmarc"] == "none"
     assert forged["action"] == "created" and forged["item_id"] == 2
-    assert any("subject tag [#1]" in r and "not authenticated" in r
-               and "may belong to #1" in r for r in forged["reasons"])
+    assert any("Not threaded into item #1: subject tag [#1]" in r and "not authenticated"
+               in r for r in forged["reasons"])
+    assert any("it may belong to #1" in r for r in forged["reasons"])
     linked = show(box, 2)
     assert linked["may_belong_to"] == 1
     assert "thief@evil.example" not in emails(linked["followers"])
@@ -174,8 +175,9 @@ def test_reply_naming_our_message_id_appends_without_adding_its_cc(live):
     assert answer["action"] == "appended" and answer["item_id"] == 1
     assert any("our Message-ID" in r for r in answer["reasons"])
     assert theirs["action"] == "created" and theirs["item_id"] == 2
-    assert any("a Message-ID of its conversation" in r and "may belong to #1" in r
+    assert any("a Message-ID of its conversation" in r and "not authenticated" in r
                for r in theirs["reasons"])
+    assert any("it may belong to #1" in r for r in theirs["reasons"])
     item = show(box, 1)
     assert [m["body"] for m in item["messages"]][-1] == "The LaserJet 4."
     assert emails(item["followers"]) == [BEN]

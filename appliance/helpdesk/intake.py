@@ -179,7 +179,8 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision,
     message = _add_message(item, parsed, author, log_row, ctx)
     reasons.append(f"New {item_type.name} #{item.id} created from mail to "
                    f"{item_type.capture_local}@{ctx.domain}"
-                   + (f"; it may belong to #{thread.linked.id}." if thread.linked else "."))
+                   + (f"; it may belong to #{thread.linked.id}, for an agent to decide."
+                      if thread.linked else "."))
     following.from_mail(item, [person_row(p) for p in decision.followers], sender.verified,
                         True, sender.why, reasons)
     _announce("item_created", item, message, parsed, decision, ctx)

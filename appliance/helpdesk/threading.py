@@ -103,5 +103,5 @@ def find(in_reply_to: list[str], references: list[str], subject: str,
 
 
 def _linked(item: Item, why: str) -> Thread:
-    return Thread(None, f"Not threaded: {why}. A new item is created that may belong to "
-                        f"#{item.id}, for an agent to decide.", linked=item)
+    """Not appended: a new item (if one is made) may belong to ``item``."""
+    return Thread(None, f"Not threaded into item #{item.id}: {why}.", linked=item)

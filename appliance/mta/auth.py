@@ -62,7 +62,7 @@ class AuthResults:
         if spf and spf.result == "pass" and auth_dmarc.aligned(spf.domain, domain, "r"):
             return True, f"SPF passed for {spf.domain}, aligned with {domain}"
         return False, (f"no DKIM signature aligned with {domain} passed and SPF did not pass "
-                       f"for it (SPF {self.spf}, DKIM {self.dkim}, DMARC {self.dmarc})")
+                       f"for it: SPF {self.spf}, DKIM {self.dkim}, DMARC {self.dmarc}")
 
     def to_json(self, details: bool = False) -> dict:
         """``{"spf", "dkim", "dmarc", "arc"}``; with ``details`` also the evidence."""
