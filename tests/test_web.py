@@ -398,6 +398,30 @@ def test_reply_and_internal_note(panel):
     assert item.messages.count() == 3
 
 
+def test_item_page_shows_the_item_it_may_belong_to_and_who_is_copied(panel):
+    """A mail that named an item without proving it belongs there is a new item linked to
+    it; the page says so and lists the people copied, not following.  Adding one by hand
+    makes them a follower."""
+    from appliance import addresses
+    from appliance.helpdesk import people
+    from appliance.helpdesk.models import Copied, Item
+    first = make_item(title="Original", requester="orig@client.example", body="x")
+    item = make_item(title="Re: [#1] Original", requester="orig@client.example", body="y")
+    Item.update(may_belong_to=first).where(Item.id == item.id).execute()
+    mallory = people.get(addresses.Person("mallory@evil.example", "Mallory"))
+    Copied.create(item=item, person=mallory, state="pending",
+                  reason="named in mail whose sender is not authenticated")
+    admin = login(panel)
+    page = admin.get(f"/items/{item.id}").text
+    assert 'id="may-belong-to"' in page and f'href="/items/{first.id}"' in page
+    assert 'id="copied"' in page and "mallory@evil.example" in page
+    assert "after your answer" in page
+    assert 'id="may-belong-to"' not in admin.get(f"/items/{first.id}").text
+    admin.post(f"/items/{item.id}/followers", {"email": "mallory@evil.example"})
+    assert "mallory@evil.example" in [p.email for p in people.followers(item)]
+    assert not Copied.select().where(Copied.item == item).exists()
+
+
 def test_status_and_followers(panel):
     from appliance.helpdesk import people
     from appliance.helpdesk.models import Item

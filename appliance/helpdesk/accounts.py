@@ -57,7 +57,7 @@ def add_user(cfg, email: str, name: str, role: str, password: str | None = None,
         person = people.get(addresses.Person(normalised, name))
         if User.get_or_none(User.person == person):
             raise AccountError(f"{normalised} is already a user")
-        if not person.name:
+        if person.name != name:   # the admin's word, not a name that came in with mail
             person.name = name
             person.save()
         user = User.create(person=person, role=role, password_hash=passwords.hash_password(

@@ -14,7 +14,7 @@ from peewee import IntegrityError
 
 from appliance import clock
 from appliance.helpdesk import context as ctx
-from appliance.helpdesk import protection, relay, templates
+from appliance.helpdesk import following, protection, relay, templates
 from appliance.helpdesk.models import (Automation, AutomationRun, Event, Follower, Item,
                                        Message, Person, User, db)
 from appliance.helpdesk.rendering import RenderError, render_text
@@ -30,6 +30,8 @@ TRIGGERS = {
     "time_elapsed": "an item has not changed for a while",
 }
 RECIPIENTS = ("requester", "followers", "assignees", "admins")
+# automated mail never reaches the people someone else put in Cc (helpdesk/following.py)
+FOLLOWERS_WORDS = "the requester and following agents"
 FIELDS = ("status", "priority")
 
 DEFAULTS = [
@@ -91,10 +93,11 @@ def _action_words(action: dict) -> str:
     if action["do"] == "post_message":
         kind = "an internal note" if action.get("internal") else "a public message"
         return (f"posts {kind} \"{title}\" in the conversation"
-                + ("" if action.get("internal") else " (followers get it through the relay)"))
+                + ("" if action.get("internal") else " (the requester and following agents "
+                                                     "get it through the relay)"))
     if action["do"] == "send_email":
         to = action["to"][len("address:"):] if action["to"].startswith("address:") \
-            else f"the {action['to']}"
+            else FOLLOWERS_WORDS if action["to"] == "followers" else f"the {action['to']}"
         return f"emails \"{title}\" to {to}"
     if action["do"] == "set_field":
         return f"sets {action['field']} to {action['value']}"
@@ -332,8 +335,9 @@ class Engine:
     def _recipients(self, to: str, item: Item) -> list[Person]:
         if to == "requester":
             return [item.requester] if item.requester else []
-        if to == "followers":
-            return list(Person.select().join(Follower).where(Follower.item == item))
+        if to == "followers":   # never the people someone else put in Cc
+            return [p for p in Person.select().join(Follower).where(Follower.item == item)
+                    if following.gets_automated(item, p)]
         if to == "assignees":
             return [item.assignee] if item.assignee else []
         if to == "admins":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from appliance import clock
-from appliance.helpdesk import context, relay
+from appliance.helpdesk import context, following, relay
 from appliance.helpdesk.models import Event, Item, Message, Person, Seen, db
 from appliance.settings import SettingError
 
@@ -16,15 +16,18 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 
 def post(item: Item, author: Person | None, body: str, internal: bool = False,
          relay_delay: int = 60) -> Message:
-    """Post a message; returns it.  Its author has seen it; the relay has the rest."""
+    """Post a message; returns it.  Its author has seen it; the relay has the rest.  An
+    agent's public answer makes the people copied on the item followers first."""
     now = clock.now()
     with db.atomic():
         message = Message.create(item=item, author=author, body=body, internal=internal,
                                  created_at=now)
         if author is not None:
             Seen.get_or_create(message=message, person=author)
-        if not internal and item.first_response_at is None and context.is_user(author):
-            item.first_response_at = now
+        if not internal and context.is_user(author):
+            if item.first_response_at is None:
+                item.first_response_at = now
+            following.promote(item)   # the people copied on the mail hear the answer
         item.updated_at = now
         item.save()
         Event.create(kind="message_posted", item=item, message=message, at=now)

@@ -16,11 +16,12 @@ from typing import Callable
 
 from appliance import clock
 from appliance.addresses import parse_people
-from appliance.helpdesk import capture, classify, people, relay, threading
+from appliance.helpdesk import capture, classify, following, people, relay, threading
 from appliance.helpdesk.mailparse import Parsed, parse_message
-from appliance.helpdesk.models import (Attachment, Blocked, Event, Follower, IncomingMail,
-                                       Item, ItemType, Message, MessageIdClaim, Person, Seen,
-                                       User, db)
+from appliance.helpdesk.context import is_user
+from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail, Item,
+                                       ItemType, Message, MessageIdClaim, Person, Seen, User,
+                                       db)
 from appliance.mta.auth import AuthResults
 from appliance.mta.deliverer import mark_bounced
 from appliance.mta.spool import Entry
@@ -113,8 +114,8 @@ def _announce(kind: str, item: Item, message: Message, parsed: Parsed,
     relay.enqueue(message, ctx.relay_delay, got_it)
 
 
-def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_failed: bool,
-            ctx: IntakeContext, log_row: IncomingMail) -> Outcome:
+def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision,
+            sender: threading.Sender, ctx: IntakeContext, log_row: IncomingMail) -> Outcome:
     reasons = list(decision.reasons)
     known: dict[str, Person] = {}
 
@@ -142,16 +143,17 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_fai
     if decision.automated == "loop":
         return Outcome("ignored", None, reasons + [
             "Our own mail came back (loop): no item is created and nothing is sent."])
-    thread = threading.find(parsed.in_reply_to, parsed.references, parsed.subject,
-                            parsed.sender.email if parsed.sender else None, dmarc_failed)
+    thread = threading.find(parsed.in_reply_to, parsed.references, parsed.subject, sender)
     if thread.reason:
         reasons.append(thread.reason)
     author = person_row(parsed.sender) if parsed.sender else None
     if thread.item is not None:
         item = thread.item
         message = _add_message(item, parsed, author, log_row, ctx)
-        for person in decision.followers:
-            people.follow(item, person_row(person))
+        following.from_mail(item, [person_row(p) for p in decision.followers],
+                            thread.verified, False, sender.why, reasons)
+        if thread.verified and decision.automated is None and is_user(author):
+            following.promote(item)   # an agent's answer by mail, like one in the panel
         _announce("message_posted", item, message, parsed, decision, ctx)
         if decision.automated is None and item.status in ("closed", "resolved"):
             item.status = "open"
@@ -170,16 +172,18 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision, dmarc_fai
     requester = person_row(decision.requester) if decision.requester else None
     item = Item.create(type=item_type, title=(parsed.subject or "(no subject)")[:500],
                        requester=requester, description=parsed.text,
-                       description_html=parsed.html, sender_verified=not dmarc_failed,
-                       channel="email", automated=decision.automated,
+                       description_html=parsed.html,
+                       sender_verified=not sender.dmarc_failed, channel="email",
+                       automated=decision.automated, may_belong_to=thread.linked,
                        created_at=clock.now(), updated_at=clock.now())
     message = _add_message(item, parsed, author, log_row, ctx)
-    rows = {p.id: p for p in (person_row(person) for person in decision.followers)}
-    if rows:  # a new item has no followers yet: one insert for all of them
-        Follower.insert_many([{"item": item.id, "person": pid} for pid in rows]).execute()
-    _announce("item_created", item, message, parsed, decision, ctx)
     reasons.append(f"New {item_type.name} #{item.id} created from mail to "
-                   f"{item_type.capture_local}@{ctx.domain}.")
+                   f"{item_type.capture_local}@{ctx.domain}"
+                   + (f"; it may belong to #{thread.linked.id}, for an agent to decide."
+                      if thread.linked else "."))
+    following.from_mail(item, [person_row(p) for p in decision.followers], sender.verified,
+                        True, sender.why, reasons)
+    _announce("item_created", item, message, parsed, decision, ctx)
     return Outcome("created", item, reasons)
 
 
@@ -193,7 +197,7 @@ def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
                             helo=entry.envelope.helo)
     decision = classify.classify(entry.raw, env, ctx.classify)
     results = ctx.authenticate(entry) if ctx.authenticate else None
-    dmarc_failed = bool(results and results.dmarc_failed)
+    sender = _sender(parsed, results)
     auth = None
     if results is not None:
         auth = results.to_json(details=True)
@@ -216,7 +220,7 @@ def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
         else:
             for key, value in values.items():
                 setattr(row, key, value)
-        outcome = _decide(entry, parsed, decision, dmarc_failed, ctx, row)
+        outcome = _decide(entry, parsed, decision, sender, ctx, row)
         if parsed.message_id and outcome.action in ("created", "appended"):
             MessageIdClaim.create(message_id=parsed.message_id, item=outcome.item,
                                   spool_id=entry.id)
@@ -225,6 +229,16 @@ def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
     log.info("intake spool=%s message-id=%s action=%s item=%s", entry.id,
              parsed.message_id or "-", row.action, row.item_id or "-")
     return row
+
+
+def _sender(parsed: Parsed, results: AuthResults | None) -> threading.Sender:
+    """The From address and whether its domain vouches for the mail (threading and
+    followers depend on it)."""
+    email = parsed.sender.email if parsed.sender else None
+    if results is None:
+        return threading.Sender(email, False, "no authentication results")
+    verified, why = results.vouches_for(email.rpartition("@")[2] if email else None)
+    return threading.Sender(email, verified, why, results.dmarc_failed)
 
 
 def record_failure(entry_id: str, envelope_json: dict | None, error: str) -> IncomingMail:

@@ -6,6 +6,7 @@ import time
 
 from appliance import mailids
 from appliance.config import Config
+from appliance.helpdesk.context import is_user
 from appliance.helpdesk.settingstore import current as setting
 from appliance.helpdesk.models import Item, Message, OutgoingMail, OutgoingRecipient, Person
 from appliance.helpdesk.rendering import Appearance, render_email
@@ -63,12 +64,15 @@ class Mailer:
         transaction)."""
         appearance = self.appearance()
         rendered = render_email(subject_source, body_source, context, appearance)
+        # The From name is ours: an agent's name, else the company's; never a name that
+        # came in with mail (anyone can put "Your bank" there and have us sign it).
+        agent = author if author is not None and is_user(author) else None
         from_address = self.setting("outbound.from_address")
         message_id = mailids.make_message_id(self.domain, item.id if item else None)
         refs = self.thread_ids(item, to.email) if item else []
         out = Outgoing(
             from_address=from_address, from_name=appearance.from_name(
-                author.name or author.email if author else None),
+                agent.name or agent.email.split("@")[0] if agent else None),
             to=[(to.name, to.email)], subject=rendered.subject, text=rendered.text,
             html=rendered.html, message_id=message_id, domain=self.domain,
             reply_to=f"{item.type.capture_local}@{self.domain}" if item else None,

@@ -71,6 +71,11 @@ def _v6_render_failures(database: Database) -> None:
     add_column(database, models.RelayEntry, "error")
 
 
+def _v7_earned_followers(database: Database) -> None:
+    database.create_tables(models.TRUST_MODELS, safe=True)
+    add_column(database, models.Item, "may_belong_to")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
@@ -80,6 +85,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (5, "web sessions, API tokens, login attempts, full-text search", _v5_web),
     (6, "automation runs and relay entries record why their template failed",
      _v6_render_failures),
+    (7, "people copied on mail who do not follow (yet); items that may belong to another",
+     _v7_earned_followers),
 ]
 
 CURRENT = max(number for number, _, _ in MIGRATIONS)

@@ -85,6 +85,10 @@ class Item(BaseModel):
     description = TextField(default="")
     description_html = TextField(null=True)
     sender_verified = BooleanField(default=True)
+    # made from mail that named this other item (a [#N] tag, References) but could not
+    # prove it belongs there: an agent decides (see helpdesk/threading.py)
+    may_belong_to = ForeignKeyField("self", null=True, backref="maybe_parts",
+                                    on_delete="SET NULL")
     created_at = UTCDateTimeField(default=clock.now)
     updated_at = UTCDateTimeField(default=clock.now)
 
@@ -128,6 +132,21 @@ class Message(BaseModel):
 class Follower(BaseModel):
     item = ForeignKeyField(Item, backref="followers")
     person = ForeignKeyField(Person)
+
+    class Meta:
+        indexes = ((("item", "person"), True),)
+
+
+class Copied(BaseModel):
+    """Someone named in To/Cc of mail about an item who does not follow it: ``pending``
+    (mail from an unverified sender: follows once an agent posts a public answer) or
+    ``listed`` (past the followers one mail may add, or on an unauthenticated reply: shown
+    to agents, who may add them).  Gets nothing from the box either way."""
+    item = ForeignKeyField(Item, backref="copied", on_delete="CASCADE")
+    person = ForeignKeyField(Person, on_delete="CASCADE")
+    state = CharField(default="pending")   # pending | listed
+    reason = TextField(default="")
+    created_at = UTCDateTimeField(default=clock.now)
 
     class Meta:
         indexes = ((("item", "person"), True),)
@@ -262,3 +281,4 @@ ALL_MODELS = [Setting, Person, User, ItemType, Item, IncomingMail, Message, Foll
               Attachment, Seen, MessageIdClaim, Blocked]
 OUTBOUND_MODELS = [OutgoingMail, OutgoingRecipient, OutgoingEvent]
 CENTER_MODELS = [Automation, AutomationRun, Event, TemplateOverride, RelayEntry]
+TRUST_MODELS = [Copied]

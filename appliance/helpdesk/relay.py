@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from appliance import clock
 from appliance.helpdesk import context as ctx
-from appliance.helpdesk import people, protection, templates
+from appliance.helpdesk import following, people, protection, templates
 from appliance.helpdesk.dialect import for_update
 from appliance.helpdesk.models import Item, Message, Person, RelayEntry, Seen, db
 from appliance.helpdesk.rendering import RenderError
@@ -29,18 +29,22 @@ def may_see(message: Message, person: Person) -> bool:
 def enqueue(message: Message, delay_seconds: int, already_seen: set[str] = frozenset()
             ) -> int:
     """Queue ``message`` for the followers of its item (in the caller's transaction).
-    ``already_seen``: addresses that got the message itself (the To/Cc of incoming mail)."""
+    ``already_seen``: addresses that got the message itself (the To/Cc of incoming mail).
+    An automation's message goes only to the requester and to agents and admins."""
     due = message.created_at + timedelta(seconds=delay_seconds)
     count = 0
-    for person in people.followers(message.item):
+    item = message.item
+    for person in people.followers(item):
         if message.author_id is not None and person.id == message.author_id:
             continue
         if not may_see(message, person):
             continue
+        if message.automation and not following.gets_automated(item, person):
+            continue
         if person.email.lower() in already_seen:
             Seen.get_or_create(message=message, person=person)
             continue
-        RelayEntry.insert(message=message, person=person, item=message.item_id,
+        RelayEntry.insert(message=message, person=person, item=item.id,
                           due_at=due).on_conflict_ignore().execute()
         count += 1
     return count

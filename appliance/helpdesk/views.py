@@ -3,7 +3,7 @@ the CLI and the web panel."""
 from __future__ import annotations
 
 from appliance.clock import iso
-from appliance.helpdesk import people
+from appliance.helpdesk import following, people
 from appliance.helpdesk.models import IncomingMail, Item, Message, Person
 
 
@@ -18,6 +18,7 @@ def item_summary(item: Item) -> dict:
             "requester": person(item.requester),
             "followers": [p.to_json() for p in people.followers(item)],
             "sender_verified": item.sender_verified,
+            "may_belong_to": item.may_belong_to_id,
             "bounced": bounced_addresses(item),
             "requester_bounced": bool(item.requester and item.requester.email.lower() in
                                       {a.lower() for a in bounced_addresses(item)}),
@@ -36,6 +37,8 @@ def message_json(message: Message) -> dict:
 def item_full(item: Item) -> dict:
     doc = item_summary(item)
     doc["description"] = item.description
+    doc["copied"] = [{**c.person.to_json(), "state": c.state, "reason": c.reason}
+                     for c in following.copied(item)]
     doc["messages"] = [message_json(m) for m in
                        item.messages.order_by(Message.created_at, Message.id)]
     return doc

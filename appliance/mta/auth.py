@@ -45,6 +45,25 @@ class AuthResults:
         """True only for a definite DMARC fail: the From domain is not vouched for."""
         return self.dmarc == "fail"
 
+    def vouches_for(self, from_domain: str | None) -> tuple[bool, str]:
+        """Whether the From domain itself vouches for this message: an aligned (relaxed)
+        DKIM pass or an SPF pass for an aligned MAIL FROM domain, and DMARC did not fail.
+        Unlike "DMARC did not fail", a domain without a DMARC record counts only with
+        that evidence, so nobody can forge it.  The second value says why, in words."""
+        domain = (from_domain or "").lower().rstrip(".")
+        if not domain:
+            return False, "the mail has no From domain to authenticate"
+        if self.dmarc_failed:
+            return False, f"the From domain {domain} failed DMARC"
+        for s in self.signatures:
+            if s.result == "pass" and auth_dmarc.aligned(s.domain, domain, "r"):
+                return True, f"a DKIM signature of {s.domain} aligned with {domain} passed"
+        spf = self.spf_checks[0] if self.spf_checks else None
+        if spf and spf.result == "pass" and auth_dmarc.aligned(spf.domain, domain, "r"):
+            return True, f"SPF passed for {spf.domain}, aligned with {domain}"
+        return False, (f"no DKIM signature aligned with {domain} passed and SPF did not pass "
+                       f"for it: SPF {self.spf}, DKIM {self.dkim}, DMARC {self.dmarc}")
+
     def to_json(self, details: bool = False) -> dict:
         """``{"spf", "dkim", "dmarc", "arc"}``; with ``details`` also the evidence."""
         doc: dict = {"spf": self.spf, "dkim": self.dkim, "dmarc": self.dmarc, "arc": self.arc}

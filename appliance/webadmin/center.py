@@ -30,7 +30,7 @@ from appliance.webadmin.pages import done, render, setting_value
 BASE = "/admin/email/message-center"
 KINDS = {"relay": "Relay email", "automated_message": "Automated message",
          "automated_email": "Automated email", "system_email": "System email"}
-RECIPIENT_WORDS = {"requester": "the requester", "followers": "the followers",
+RECIPIENT_WORDS = {"requester": "the requester", "followers": "the requester and following agents",
                    "assignees": "the assignee", "admins": "the admins",
                    "address": "this address:"}
 MAX_ACTIONS = 6

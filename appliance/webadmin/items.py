@@ -9,7 +9,7 @@ import bottle
 from peewee import JOIN
 
 from appliance import addresses, clock
-from appliance.helpdesk import conversation, people, relay
+from appliance.helpdesk import conversation, following, people, relay
 from appliance.helpdesk.settingstore import current as setting
 from appliance.helpdesk.models import Item, ItemType, Message, Person, User, db
 from appliance.helpdesk.views import item_summary
@@ -81,7 +81,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
                         .order_by(Message.created_at, Message.id))
         summary = item_summary(item)
         return render("item.html", item=item, messages=messages,
-                      followers=people.followers(item), bounced=summary["bounced"],
+                      followers=people.followers(item), copied=following.copied(item),
+                      bounced=summary["bounced"],
                       requester_bounced=summary["requester_bounced"],
                       statuses=conversation.STATUSES, priorities=conversation.PRIORITIES,
                       assignees=users(),
@@ -148,7 +149,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         if not email:
             done(f"Not an email address: {value}", f"/items/{item_id}#followers")
         with db.atomic():
-            added = people.follow(item, people.get(addresses.Person(email, None)))
+            added = following.follow(item, people.get(addresses.Person(email, None)))
         done(f"{email} {'now follows' if added else 'already follows'} this item.",
              f"/items/{item_id}#followers")
 
