@@ -14,6 +14,8 @@ perl -MMail::DKIM -e1 2>/dev/null || need+=(libmail-dkim-perl)
 command -v chromium >/dev/null || need+=(chromium)
 command -v supervisord >/dev/null || true
 command -v systemd-analyze >/dev/null || need+=(systemd)   # verify/security of systemd/ units
+# Debian's own Python with venv: the services-as-the-data-owner test installs there
+/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 if [ "${APPLIANCE_TEST_POSTGRES:-1}" != 0 ] && [ -z "$(pg_bin)" ]; then
   need+=(postgresql)
