@@ -23,6 +23,7 @@ from appliance.captures import CaptureList
 from appliance.config import Config
 from appliance.mailids import header_message_id
 from appliance.mta import policy
+from appliance.mta.connections import ConnectionLimits
 from appliance.mta.spool import Envelope as SpoolEnvelope
 from appliance.mta.spool import Spool, SpoolFile
 
@@ -136,8 +137,8 @@ class DataSink:
 
 class ApplianceSMTP(SMTP):
     """aiosmtpd's SMTP with the RCPT argument checked before aiosmtpd parses it (its
-    parser would quietly drop a source route), RFC 3463 codes on its stock replies and DATA
-    streamed to the spool."""
+    parser would quietly drop a source route), RFC 3463 codes on its stock replies, DATA
+    streamed to the spool and connection caps."""
 
     # RFC 5321 allows 1000 octets per line, but real mail from careless software has longer
     # lines; refusing them would lose customers' mail (Postfix accepts them too).  Commands
@@ -146,16 +147,40 @@ class ApplianceSMTP(SMTP):
 
     size_limit_text = ""
     open_sessions: set | None = None  # set by serve(): the connections it must drain
+    limits: ConnectionLimits | None = None  # set by serve(): the connection caps
+    _checked = False          # the caps were applied (once: STARTTLS calls again)
+    _admitted: str | None = None  # the peer address counted against the caps
+    _refusal: str | None = None   # the 421 to send instead of the greeting
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         if self.open_sessions is not None:
             self.open_sessions.add(self)
+        if self.limits is not None and not self._checked:
+            self._checked = True
+            peer = transport.get_extra_info("peername")
+            address = str(peer[0]) if peer else ""
+            self._refusal = self.limits.admit(address)
+            if self._refusal is None:
+                self._admitted = address
+            else:
+                log.info("connection refused peer=%s: %s", address, self._refusal)
 
     def connection_lost(self, exc) -> None:
         if self.open_sessions is not None:
             self.open_sessions.discard(self)
+        if self._admitted is not None and self.limits is not None:
+            self.limits.release(self._admitted)
+            self._admitted = None
         super().connection_lost(exc)
+
+    async def _handle_client(self) -> None:
+        if self._refusal is None:
+            await super()._handle_client()
+            return
+        await self.push(self._refusal)
+        if self.transport is not None:
+            self.transport.close()
 
     async def push(self, status: str) -> None:
         for stock, ours in _STOCK.items():
@@ -307,8 +332,10 @@ def listening_socket(host: str, port: int, reuse_port: bool = False) -> socket.s
     return sock
 
 
-async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event) -> None:
-    """Serve SMTP on ``sock`` until ``stop`` is set, then finish open transactions."""
+async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event,
+                limits: ConnectionLimits | None = None) -> None:
+    """Serve SMTP on ``sock`` until ``stop`` is set, then finish open transactions.
+    ``limits``: the connection caps shared with the other MTA processes."""
     spool = Spool(cfg.spool_dir).ensure()
     executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="spool")
     handler = Handler(cfg, spool, CaptureList(cfg.data_dir), executor)
@@ -324,6 +351,7 @@ async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event) -> None:
                              tls_context=context, require_starttls=False,
                              auth_exclude_mechanism=["LOGIN", "PLAIN"])
         smtp.open_sessions = open_sessions
+        smtp.limits = limits
         return smtp
 
     loop = asyncio.get_running_loop()
