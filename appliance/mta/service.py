@@ -2,11 +2,14 @@
 
 With ``smtp.processes`` above 1 the parent binds the port once and forks children that
 accept on the same socket (the kernel spreads connections), one asyncio loop per core.
-SIGTERM/SIGINT stop accepting, let open transactions finish and exit 0.
+SIGTERM/SIGINT stop accepting, let open transactions finish and exit 0.  A child gets
+SIGTERM when its parent dies, even by SIGKILL, so no orphan keeps the port from the
+restarted MTA.
 """
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 import signal
@@ -18,6 +21,7 @@ from appliance.mta.inbound import listening_socket, serve
 from appliance.mta.spool import Spool
 
 log = logging.getLogger("appliance.mta")
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _process_count(cfg: Config) -> int:
@@ -42,11 +46,25 @@ def _run_loop(cfg: Config, sock, limits: ConnectionLimits) -> None:
     asyncio.run(main())
 
 
-def _child(cfg: Config, sock, limits: ConnectionLimits) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel for SIGTERM when the parent dies (PR_SET_PDEATHSIG), then check
+    that it did not die before the request: an orphan would hold the port."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    except (OSError, AttributeError) as exc:  # not Linux
+        log.warning("mta process %d will not stop with its parent: %s", os.getpid(), exc)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _child(cfg: Config, sock, limits: ConnectionLimits, parent: int) -> None:
     """A forked server process: it never returns into the parent's code (which would
     signal the siblings forked before it) and leaves with os._exit."""
     code = 0
     try:
+        _die_with_parent(parent)
         _run_loop(cfg, sock, limits)
     except BaseException:
         log.exception("mta process %d failed", os.getpid())
@@ -65,12 +83,13 @@ def run(cfg: Config) -> int:
     limits = ConnectionLimits(connections.file_path(cfg.data_dir), count, *caps)
     log.info("mta listening on %s:%d (%d process%s)", host, port, count,
              "es" if count > 1 else "")
+    parent = os.getpid()
     children: list[int] = []
     for index in range(1, count):
         pid = os.fork()
         if pid == 0:
             limits.use_row(index)
-            _child(cfg, sock, limits)
+            _child(cfg, sock, limits, parent)
         children.append(pid)
     try:
         _run_loop(cfg, sock, limits)
