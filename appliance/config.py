@@ -26,6 +26,10 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "smtp.hostname": ("", "Name the MTA greets with; defaults to the domain."),
     "smtp.max_message_bytes": ("26214400", "Largest message accepted (SIZE), in bytes."),
     "smtp.max_recipients": ("100", "Recipients per transaction; more get 452 4.5.3."),
+    "smtp.max_connections": ("200", "SMTP sessions open at once (all MTA processes); more "
+                                    "get 421 4.7.0. 0: no cap."),
+    "smtp.max_connections_per_ip": ("20", "SMTP sessions open at once from one address (IPv6: "
+                                          "one /64); more get 421 4.7.0. 0: no cap."),
     "smtp.processes": ("auto", "MTA processes accepting on the port: a number, or 'auto' "
                                "for one per core."),
     "smtp.tls_cert": ("{data_dir}/tls/cert.pem", "Certificate offered with STARTTLS."),

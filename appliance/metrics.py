@@ -2,6 +2,8 @@
 
 Everything is read from the database and the spool when scraped, so every process (and
 every box sharing a database) reports the same numbers, and nothing is lost on a restart.
+The MTA's connection counts come from the table its processes share
+(:mod:`appliance.mta.connections`); they start again from 0 when the MTA does.
 The mail logs are pruned after ``retention.hours``: their counts are gauges over what the
 logs hold, not counters since the beginning of time.  Tables that later migrations add
 (automation runs, relay entries) are read only when they exist.
@@ -13,6 +15,7 @@ from datetime import datetime
 
 from appliance import clock
 from appliance.config import Config
+from appliance.mta import connections
 
 INCOMING_ACTIONS = ("created", "appended", "ignored", "failed")
 OUTGOING_STATUSES = ("queued", "deferred", "delivered", "bounced", "failed")
@@ -116,6 +119,15 @@ def collect(cfg: Config, database) -> str:
           [({"queue": q}, n) for q, n in spool.items()])
     m.add("appliance_spool_oldest_age_seconds", "gauge",
           "Age of the oldest spool entry waiting for the worker (0: none).", spool_age)
+    mta = connections.read_counts(cfg.data_dir)
+    m.add("appliance_mta_connections_open", "gauge",
+          "SMTP sessions open in the MTA, all its processes.", mta["open"])
+    m.add("appliance_mta_connections_accepted_total", "counter",
+          "SMTP connections the MTA let in since it started.", mta["accepted"])
+    m.add("appliance_mta_connections_refused_total", "counter",
+          "SMTP connections answered 421 since the MTA started, by the cap that refused them.",
+          [({"cap": "max_connections"}, mta["refused_total"]),
+           ({"cap": "max_connections_per_ip"}, mta["refused_per_ip"])])
     relay_lag = 0.0
     if "relayentry" in tables:
         relays = _grouped(database, "SELECT state, count(*) FROM relayentry GROUP BY state")

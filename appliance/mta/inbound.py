@@ -2,11 +2,14 @@
 
 Protocol (aiosmtpd), policy (:mod:`appliance.mta.policy`) and storage
 (:mod:`appliance.mta.spool`) are kept apart; this module only wires them.  No database
-work happens here: the answer to DATA depends on the spool write alone.
+work happens here: the answer to DATA depends on the spool write alone.  DATA is read here
+rather than by aiosmtpd (which keeps a whole message in memory) and streamed to the spool's
+temporary file as it arrives, so a session holds at most :data:`CHUNK` bytes of it.
 """
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import errno
 import logging
 import re
@@ -20,8 +23,9 @@ from appliance.captures import CaptureList
 from appliance.config import Config
 from appliance.mailids import header_message_id
 from appliance.mta import policy
+from appliance.mta.connections import ConnectionLimits
 from appliance.mta.spool import Envelope as SpoolEnvelope
-from appliance.mta.spool import Spool
+from appliance.mta.spool import Spool, SpoolFile
 
 log = logging.getLogger("appliance.mta")
 
@@ -30,6 +34,9 @@ BARE_NEWLINE = ("550 5.6.0 Message refused: bare CR or LF line ending; "
 TOO_BIG = "552 5.3.4 Message too big: the limit is {limit} bytes"
 NO_SPACE = "452 4.3.1 Insufficient system storage, try again later"
 LOCAL_ERROR = "451 4.3.0 Temporary local problem, try again later"
+LINE_TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
+CHUNK = 256 * 1024  # DATA bytes a session gathers before they go to the spool file
+_LOG_HEAD = 65536   # the start of a message kept for the log line's Message-ID
 # aiosmtpd's stock replies that lack the enhanced status code the RFCs ask for.
 _STOCK = {
     "552 Error: Too much mail data": TOO_BIG,
@@ -48,9 +55,90 @@ def has_bare_newline(data: bytes) -> bool:
     return data.count(b"\n") != crlf or data.count(b"\r") != crlf
 
 
+class DataSink:
+    """One DATA on its way to the spool: lines gather in a buffer that goes to the spool's
+    temporary file in :data:`CHUNK` pieces through the spool threads; a message smaller
+    than that is written, fsynced and renamed in one thread hop, as before.  A bare CR or
+    LF, a disk error or :meth:`discard` drops what was written (the sender is told at the
+    end of DATA); the file is touched by one thread at a time."""
+
+    def __init__(self, file: SpoolFile, executor: ThreadPoolExecutor, peer: str) -> None:
+        self.file = file
+        self.executor = executor
+        self.peer = peer
+        self.buffer = bytearray()
+        self.bare = False
+        self.error: OSError | None = None
+        self.head = b""
+        self._discarded = False
+        self._busy: concurrent.futures.Future | None = None
+
+    async def _in_thread(self, fn, *args):
+        self._busy = self.executor.submit(fn, *args)
+        return await asyncio.wrap_future(self._busy)
+
+    def _take(self) -> bytearray:
+        data, self.buffer = self.buffer, bytearray()
+        if not self.head:
+            self.head = bytes(data[:_LOG_HEAD])
+        if not self.bare and has_bare_newline(data):  # whole CRLF lines: exact per chunk
+            log.info("data refused peer=%s: bare newline", self.peer)
+            self.bare = True
+            self.discard()
+        return data
+
+    async def flush(self) -> None:
+        data = self._take()
+        if self._discarded:
+            return
+        try:
+            await self._in_thread(self.file.write, data)
+        except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        log.error("spool write failed: %s", exc)
+        self.error = exc
+        self.discard()
+
+    def _commit(self, data: bytearray) -> str:
+        self.file.write(data)
+        return self.file.commit()
+
+    async def finish(self, envelope: SpoolEnvelope) -> str:
+        """The reply to a DATA that ended with CRLF.CRLF within the size limit."""
+        data, entry_id = self._take(), ""
+        if not self._discarded:
+            try:
+                entry_id = await self._in_thread(self._commit, data)
+            except OSError as exc:
+                self._failed(exc)
+        if self.bare:
+            return BARE_NEWLINE
+        if self.error is not None:
+            return NO_SPACE if self.error.errno in (errno.ENOSPC, errno.EDQUOT) \
+                else LOCAL_ERROR
+        log.info("accepted spool=%s from=<%s> rcpts=%s size=%d message-id=%s", entry_id,
+                 envelope.mail_from, ",".join(envelope.rcpt_tos), self.file.size,
+                 header_message_id(self.head) or "-")
+        return f"250 2.0.0 Ok: queued as {entry_id}"
+
+    def discard(self) -> None:
+        """Forget the message: its temporary file goes once no thread writes it."""
+        if self._discarded:
+            return
+        self._discarded = True
+        self.buffer = bytearray()
+        if self._busy is None:
+            self.file.abort()
+        else:   # runs at once when the write is over, else in its thread when it ends
+            self._busy.add_done_callback(lambda _: self.file.abort())
+
+
 class ApplianceSMTP(SMTP):
     """aiosmtpd's SMTP with the RCPT argument checked before aiosmtpd parses it (its
-    parser would quietly drop a source route) and RFC 3463 codes on its stock replies."""
+    parser would quietly drop a source route), RFC 3463 codes on its stock replies, DATA
+    streamed to the spool and connection caps."""
 
     # RFC 5321 allows 1000 octets per line, but real mail from careless software has longer
     # lines; refusing them would lose customers' mail (Postfix accepts them too).  Commands
@@ -59,16 +147,40 @@ class ApplianceSMTP(SMTP):
 
     size_limit_text = ""
     open_sessions: set | None = None  # set by serve(): the connections it must drain
+    limits: ConnectionLimits | None = None  # set by serve(): the connection caps
+    _checked = False          # the caps were applied (once: STARTTLS calls again)
+    _admitted: str | None = None  # the peer address counted against the caps
+    _refusal: str | None = None   # the 421 to send instead of the greeting
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         if self.open_sessions is not None:
             self.open_sessions.add(self)
+        if self.limits is not None and not self._checked:
+            self._checked = True
+            peer = transport.get_extra_info("peername")
+            address = str(peer[0]) if peer else ""
+            self._refusal = self.limits.admit(address)
+            if self._refusal is None:
+                self._admitted = address
+            else:
+                log.info("connection refused peer=%s: %s", address, self._refusal)
 
     def connection_lost(self, exc) -> None:
         if self.open_sessions is not None:
             self.open_sessions.discard(self)
+        if self._admitted is not None and self.limits is not None:
+            self.limits.release(self._admitted)
+            self._admitted = None
         super().connection_lost(exc)
+
+    async def _handle_client(self) -> None:
+        if self._refusal is None:
+            await super()._handle_client()
+            return
+        await self.push(self._refusal)
+        if self.transport is not None:
+            self.transport.close()
 
     async def push(self, status: str) -> None:
         for stock, ours in _STOCK.items():
@@ -96,9 +208,77 @@ class ApplianceSMTP(SMTP):
                 return
         await super().smtp_RCPT(arg)
 
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA (same checks, replies and RFC 5321 4.5.2 dot handling) with the
+        lines going to the spool as they come instead of into a list."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None and self.session is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        handler: Handler = self.event_handler
+        envelope = handler.spool_envelope(self.session, self.envelope)
+        sink = handler.open_data(envelope)
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            refusal = await self._read_data(sink)
+            status = refusal or await sink.finish(envelope)
+        except BaseException:
+            sink.discard()
+            raise
+        self._set_post_data_state()
+        await self.push(status)
+
+    async def _read_data(self, sink: DataSink) -> str | None:
+        """Read DATA up to CRLF.CRLF into ``sink``; the refusal that makes aiosmtpd drop
+        a message (line too long, too much data), or None."""
+        limit, longest = self.data_size_limit, self.line_length_limit
+        reader, refusal, size, in_long_line = self._reader, None, 0, False
+        while self.transport is not None:
+            try:
+                line = await reader.readuntil(b"\r\n")
+            except asyncio.CancelledError:
+                log.info("connection lost during DATA peer=%s", sink.peer)
+                self._writer.close()
+                raise
+            except asyncio.LimitOverrunError as exc:
+                # Longer than the reader's limit: drained, never stored (the reply waits
+                # for the end of DATA, RFC 5321 4.2.5).
+                line = await reader.read(exc.consumed)
+                size += len(line)
+                in_long_line = True
+                if refusal is None:
+                    refusal = LINE_TOO_LONG
+                    sink.discard()
+                continue
+            if in_long_line:   # the rest of an overlong line, never the terminator
+                in_long_line = False
+                size += len(line)
+                continue
+            if line == b".\r\n":
+                return refusal
+            size += len(line)
+            if refusal is not None:
+                continue
+            if limit and size > limit:
+                refusal = "552 Error: Too much mail data"   # push() adds the limit
+                sink.discard()
+            elif len(line) > longest:
+                refusal = LINE_TOO_LONG
+                sink.discard()
+            else:
+                sink.buffer += line[1:] if line[:1] == b"." else line
+                if len(sink.buffer) >= CHUNK:
+                    await sink.flush()
+        raise ConnectionResetError("connection closed during DATA")
+
 
 class Handler:
-    """aiosmtpd hooks: RCPT policy and durable DATA."""
+    """aiosmtpd hooks (RCPT policy) and the spool side of DATA."""
 
     def __init__(self, cfg: Config, spool: Spool, captures: CaptureList,
                  executor: ThreadPoolExecutor) -> None:
@@ -119,26 +299,15 @@ class Handler:
                      verdict.reply)
         return verdict.reply
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        data: bytes = envelope.original_content or b""
-        if has_bare_newline(data):
-            log.info("data refused peer=%s: bare newline", session.peer[0])
-            return BARE_NEWLINE
-        spool_env = SpoolEnvelope(
+    @staticmethod
+    def spool_envelope(session: Session, envelope: Envelope) -> SpoolEnvelope:
+        return SpoolEnvelope(
             mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos),
             peer=session.peer[0] if session.peer else None, helo=session.host_name,
             tls=session.ssl is not None)
-        loop = asyncio.get_running_loop()
-        try:
-            entry_id = await loop.run_in_executor(self.executor, self.spool.write,
-                                                  spool_env, data)
-        except OSError as exc:
-            log.error("spool write failed: %s", exc)
-            return NO_SPACE if exc.errno in (errno.ENOSPC, errno.EDQUOT) else LOCAL_ERROR
-        log.info("accepted spool=%s from=<%s> rcpts=%s size=%d message-id=%s", entry_id,
-                 spool_env.mail_from, ",".join(spool_env.rcpt_tos), len(data),
-                 header_message_id(data) or "-")
-        return f"250 2.0.0 Ok: queued as {entry_id}"
+
+    def open_data(self, envelope: SpoolEnvelope) -> DataSink:
+        return DataSink(self.spool.begin(envelope), self.executor, envelope.peer or "-")
 
 
 def tls_context(cfg: Config) -> ssl.SSLContext | None:
@@ -163,8 +332,10 @@ def listening_socket(host: str, port: int, reuse_port: bool = False) -> socket.s
     return sock
 
 
-async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event) -> None:
-    """Serve SMTP on ``sock`` until ``stop`` is set, then finish open transactions."""
+async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event,
+                limits: ConnectionLimits | None = None) -> None:
+    """Serve SMTP on ``sock`` until ``stop`` is set, then finish open transactions.
+    ``limits``: the connection caps shared with the other MTA processes."""
     spool = Spool(cfg.spool_dir).ensure()
     executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="spool")
     handler = Handler(cfg, spool, CaptureList(cfg.data_dir), executor)
@@ -180,6 +351,7 @@ async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event) -> None:
                              tls_context=context, require_starttls=False,
                              auth_exclude_mechanism=["LOGIN", "PLAIN"])
         smtp.open_sessions = open_sessions
+        smtp.limits = limits
         return smtp
 
     loop = asyncio.get_running_loop()

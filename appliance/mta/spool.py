@@ -116,34 +116,18 @@ class Spool:
     def write(self, envelope: Envelope, raw: bytes) -> str:
         """Store one message durably; returns its spool id.  Raises OSError on disk
         trouble, in which case nothing is left in ``new/``."""
-        if not envelope.received_at:
-            envelope.received_at = clock.iso(clock.now())
-        entry_id = new_id()
-        head = json.dumps(envelope.to_json(), ensure_ascii=True).encode() + b"\n"
-        tmp = self._tmp_dir + entry_id
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        incoming = self.begin(envelope)
         try:
-            view = memoryview(head + raw) if len(raw) < 1 << 20 else None
-            if view is not None:
-                while view:
-                    view = view[os.write(fd, view):]
-            else:
-                os.write(fd, head)
-                data = memoryview(raw)
-                while data:
-                    data = data[os.write(fd, data[:1 << 22]):]
-            os.fsync(fd)
+            incoming.write(raw)
+            return incoming.commit()
         except BaseException:
-            os.close(fd)
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+            incoming.abort()
             raise
-        os.close(fd)
-        os.rename(tmp, self._new_dir + entry_id)
-        self._new_sync.sync()
-        return entry_id
+
+    def begin(self, envelope: Envelope) -> "SpoolFile":
+        """A message written piece by piece as it arrives (SMTP DATA); nothing is in
+        ``tmp/`` until its first :meth:`SpoolFile.write`."""
+        return SpoolFile(self, envelope)
 
     def pending(self, limit: int | None = None) -> list[str]:
         """Ids waiting in ``new/``, oldest first."""
@@ -198,3 +182,65 @@ class Spool:
         for path in (self.root / TMP).iterdir():
             if path.stat().st_mtime < limit:
                 path.unlink(missing_ok=True)
+
+
+class SpoolFile:
+    """One message on its way into the spool: ``tmp/NAME`` while it arrives, then
+    :meth:`commit` fsyncs it, renames it into ``new/`` under a fresh id (so ids stay
+    sorted by the moment a message was complete) and fsyncs the directory.  :meth:`abort`
+    removes what was written.  Not thread-safe: one writer at a time."""
+
+    def __init__(self, spool: Spool, envelope: Envelope) -> None:
+        self.spool = spool
+        self.envelope = envelope
+        self.size = 0  # message bytes written (the envelope line not counted)
+        self._head: bytes | None = None
+        self._tmp = spool._tmp_dir + new_id()
+        self._fd: int | None = None
+
+    def write(self, data: bytes) -> None:
+        """Append message bytes.  Raises OSError on disk trouble (then :meth:`abort`).
+        The envelope line goes first, its ``received_at`` the time of the first write."""
+        if self._fd is None:
+            if not self.envelope.received_at:
+                self.envelope.received_at = clock.iso(clock.now())
+            head = json.dumps(self.envelope.to_json(), ensure_ascii=True)
+            self._head = head.encode() + b"\n"
+            self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        self.size += len(data)
+        if self._head is not None and len(data) < 1 << 20:
+            data, self._head = self._head + data, None   # one write for a small message
+        elif self._head is not None:
+            self._write_all(self._head)
+            self._head = None
+        self._write_all(data)
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view[:1 << 22]):]
+
+    def commit(self) -> str:
+        """Make the message durable in ``new/``; returns its spool id."""
+        if self._fd is None:
+            self.write(b"")
+        os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = None
+        entry_id = new_id()
+        os.rename(self._tmp, self.spool._new_dir + entry_id)
+        self._tmp = ""
+        self.spool._new_sync.sync()
+        return entry_id
+
+    def abort(self) -> None:
+        """Drop the message: close and remove the temporary file (idempotent)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._tmp:
+            try:
+                os.unlink(self._tmp)
+            except FileNotFoundError:
+                pass
+            self._tmp = ""
