@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOMAIN, message, read_until, wait_for
+from conftest import DOMAIN, PG_URL, message, read_until, wait_for
 
 
 def pids_of(service: str, ini) -> list[int]:
@@ -169,7 +169,8 @@ def test_started_as_root_the_services_run_as_the_data_directorys_owner(tmp_path)
         top.chmod(0o755)
         [wheel] = (ROOT / "dist").glob("appliance-*.whl")   # what scripts/test.sh installed
         subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(top / "opt")], check=True)
-        subprocess.run([str(top / "opt" / "bin" / "pip"), "install", "-q", str(wheel)],
+        extra = "[postgres]" if PG_URL else ""   # the PostgreSQL pass of scripts/test.sh
+        subprocess.run([str(top / "opt" / "bin" / "pip"), "install", "-q", f"{wheel}{extra}"],
                        check=True, capture_output=True, timeout=600)
         box = Box(top / "data")
         box.command = str(top / "opt" / "bin" / "appliance")

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 
 from peewee import Database, OnConflict, PostgresqlDatabase
 
+from appliance.config import ConfigError
+
 # pg_advisory_xact_lock key held while migrating: "appl" as a 32-bit number
 MIGRATION_LOCK = 0x6170706C
 
@@ -75,13 +77,13 @@ def connect(url: str) -> PostgresDatabase:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if not url.startswith("postgresql://"):
-        raise ValueError(f"appliance.database: unsupported URL {url!r}; use a SQLite file "
-                         f"path or postgresql://user:password@host:port/database")
+        raise ConfigError(f"appliance.database: unsupported URL {url!r}; use a SQLite file "
+                          f"path or postgresql://user:password@host:port/database")
     try:
         import psycopg2  # noqa: F401
     except ImportError:
-        raise ValueError("appliance.database names PostgreSQL but psycopg2 is not "
-                         "installed: pip install 'appliance[postgres]'") from None
+        raise ConfigError("appliance.database names PostgreSQL but psycopg2 is not "
+                          "installed: pip install 'appliance[postgres]'") from None
     # READ COMMITTED (the default); times are compared as text, so the session zone is moot
     return PostgresDatabase(url, options="-c timezone=UTC")
 
