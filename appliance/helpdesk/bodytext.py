@@ -118,16 +118,19 @@ def _own_leaves(msg: Message):
 
 
 def body_texts(msg: Message) -> list[str]:
-    """The message's readable bodies, plain text first, then HTML turned into lines."""
+    """The message's readable bodies, plain text first, then HTML turned into lines: the
+    first of each, each its first :data:`MAX_TEXT` bytes."""
     plain: list[str] = []
     html: list[str] = []
     for part in _own_leaves(msg):
         ctype = part.get_content_type()
-        if ctype == "text/plain":
+        if ctype == "text/plain" and not plain:
             plain.append(decode_part(part))
-        elif ctype == "text/html":
+        elif ctype == "text/html" and not html:
             html.append(html_to_lines(decode_part(part)))
-    return [t for t in plain[:1] + html[:1] if t.strip()]
+        if plain and html:
+            break
+    return [t for t in plain + html if t.strip()]
 
 
 def attached_messages(msg: Message) -> list[Message]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from email import policy
+from email.message import Message
 from email.parser import BytesParser
 
 from appliance.addresses import Person, domain_of, normalize, parse_person
@@ -74,11 +75,11 @@ class Decision:
         }
 
 
-def parse(raw: bytes):
+def parse(raw: bytes, headers_only: bool = False) -> Message:
     """Parse bytes leniently: broken input gives defects, never an exception.  Messages nested
     deeper than the parser's recursion allows are read for their headers only."""
     try:
-        return BytesParser(policy=policy.compat32).parsebytes(raw)
+        return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=headers_only)
     except RecursionError:
         return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
 
@@ -96,17 +97,21 @@ def context_from_args(rcpts: list[str], agents: list[str], agent_forwarding: boo
                    agent_forwarding=agent_forwarding)
 
 
-def classify(raw: bytes, envelope: Envelope, ctx: Context) -> Decision:
-    """Judge one message; never raises, whatever the bytes."""
+def classify(raw: bytes, envelope: Envelope, ctx: Context, message: Message | None = None
+             ) -> Decision:
+    """Judge one message; never raises, whatever the bytes.  ``message``: ``raw`` already
+    parsed by :func:`parse` (intake parses each message once)."""
     try:
-        return _classify(raw if isinstance(raw, bytes) else bytes(raw), envelope, ctx)
+        return _classify(raw if isinstance(raw, bytes) else bytes(raw), envelope, ctx,
+                         message)
     except Exception as exc:  # the last guard: intake must always get a decision
         return Decision(reasons=[f"The message could not be classified ({type(exc).__name__}):"
                                  " it is treated as direct mail without a requester."])
 
 
-def _classify(raw: bytes, envelope: Envelope, ctx: Context) -> Decision:
-    f = Facts(parse(raw), envelope, ctx)
+def _classify(raw: bytes, envelope: Envelope, ctx: Context, message: Message | None
+              ) -> Decision:
+    f = Facts(message if message is not None else parse(raw), envelope, ctx)
     d = Decision()
     notes: list[str] = []
     forwarded = run(autoforward.RULES, f, notes)

@@ -16,6 +16,7 @@ from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import Copied, Follower, Item, Person
 
 MAX_PER_MAIL = 10      # followers (requester included) one mail may add
+MAX_RECORDED = 500     # people one mail may name on an item; the rest are only counted
 SHOWN = 10             # addresses named in one reason sentence; the item lists them all
 
 
@@ -30,6 +31,17 @@ def _copy(item: Item, rows: list[Person], state: str, reason: str) -> None:
         Copied.insert_many([{"item": item.id, "person": p.id, "state": state,
                              "reason": reason} for p in rows[start:start + 500]]
                            ).on_conflict_ignore().execute()
+
+
+def bounded(named: list, reasons: list[str]) -> list:
+    """The first :data:`MAX_RECORDED` people a mail names (before any database row is
+    made for them); the rest are counted in a reason.  A mail naming 20,000 addresses once
+    made 20,000 rows inside intake's transaction while every other mail waited."""
+    if len(named) <= MAX_RECORDED:
+        return named
+    reasons.append(f"The mail names {len(named):,} people: only the first {MAX_RECORDED} are "
+                   f"recorded on the item; the other {len(named) - MAX_RECORDED:,} are not.")
+    return named[:MAX_RECORDED]
 
 
 def from_mail(item: Item, named: list[Person], verified: bool, new_item: bool,

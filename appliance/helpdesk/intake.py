@@ -10,19 +10,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from appliance import clock
 from appliance.addresses import parse_people
 from appliance.helpdesk import capture, classify, following, people, relay, threading
-from appliance.helpdesk.mailparse import Parsed, parse_message
+from appliance.helpdesk.mailparse import Parsed, Part, parse_message
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail, Item,
                                        ItemType, Message, MessageIdClaim, Person, Seen, User,
                                        db)
 from appliance.mta.auth import AuthResults
+from appliance.mta import limits
 from appliance.mta.deliverer import mark_bounced
 from appliance.mta.spool import Entry
 from appliance.helpdesk.settingstore import current as setting
@@ -89,34 +90,85 @@ def _item_type(ctx: IntakeContext, rcpt_tos: list[str]) -> ItemType | None:
     return None
 
 
-def _add_message(item: Item, parsed: Parsed, author: Person | None, log_row: IncomingMail,
-                 ctx: IntakeContext) -> Message:
+@dataclass
+class Prepared:
+    """Everything intake needs that costs time, done before its write transaction opens:
+    the message read within ``mta.limits``, parsed once, classified, authenticated, its
+    attachments on disk.  The transaction then only reads and writes rows, so one big
+    mail never holds the write lock that the panel, the delivery thread and every other
+    mail wait for."""
+
+    parsed: Parsed
+    decision: classify.Decision
+    sender: threading.Sender
+    auth: dict | None
+    attachments: list[tuple[Part, str]]     # (part, stored path)
+    got_it: set[str]                        # addresses that got the mail itself
+    notes: list[str]                        # what the limits cut
+
+
+def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
+    bounded = limits.bound(entry.raw)
+    parsed = parse_message(bounded.raw, headers_only=not bounded.body_ok)
+    notes = bounded.notes + parsed.notes
+    whole = Part("message.eml", "message/rfc822", entry.raw)   # nothing cut is lost
+    if not bounded.body_ok:
+        parsed.text = ("(This message's body was not taken apart: it is too large or has too "
+                       "many parts. The whole message is attached as message.eml.)")
+        parsed.attachments = [whole]
+    elif len(parsed.attachments) > limits.MAX_ATTACHMENTS:
+        notes.append(f"The message has {len(parsed.attachments):,} attachments: the first "
+                     f"{limits.MAX_ATTACHMENTS} are stored one by one and the whole message "
+                     f"is attached as message.eml.")
+        parsed.attachments = parsed.attachments[:limits.MAX_ATTACHMENTS] + [whole]
+    elif parsed.notes or bounded.header_cut:
+        parsed.attachments.append(whole)
+    # Over SMTP and from a pipe an empty sender is the null reverse path ``<>``: bounces
+    # and auto-replies come that way (RFC 5321 4.5.5).
+    env = classify.Envelope(mail_from=entry.envelope.mail_from or "<>",
+                            rcpt_tos=tuple(entry.envelope.rcpt_tos), peer=entry.envelope.peer,
+                            helo=entry.envelope.helo)
+    decision = classify.classify(bounded.raw, env, ctx.classify, parsed.message)
+    results = ctx.authenticate(replace(entry, raw=bounded.raw)) if ctx.authenticate else None
+    auth = None
+    if results is not None:
+        auth = results.to_json(details=True)
+        auth["header"] = results.header_line().decode("ascii", "replace")
+    stored = [(part, store_attachment(ctx.attachments_dir, part.data))
+              for part in parsed.attachments]
+    got_it = {p.email.lower() for p in parse_people(parsed.message.get("To"),
+                                                    parsed.message.get("Cc"))}
+    return Prepared(parsed, decision, _sender(parsed, results), auth, stored, got_it, notes)
+
+
+def _add_message(item: Item, prep: Prepared, author: Person | None, log_row: IncomingMail
+                 ) -> Message:
+    parsed = prep.parsed
     message = Message.create(item=item, author=author, body=parsed.text,
                              body_html=parsed.html, message_id=parsed.message_id,
                              incoming=log_row, created_at=clock.now())
     if author is not None:
         Seen.get_or_create(message=message, person=author)
-    for part in parsed.attachments:
-        rel = store_attachment(ctx.attachments_dir, part.data)
+    for part, rel in prep.attachments:
         Attachment.create(message=message, filename=part.filename[:255],
                           content_type=part.content_type[:255], size=len(part.data), path=rel)
     return message
 
 
-def _announce(kind: str, item: Item, message: Message, parsed: Parsed,
-              decision: classify.Decision, ctx: IntakeContext) -> None:
+def _announce(kind: str, item: Item, message: Message, prep: Prepared,
+              ctx: IntakeContext) -> None:
     """Tell automations (an event) and the relay (followers who did not get this mail
     themselves: the sender and the To/Cc people did)."""
     Event.create(kind=kind, item=item, message=message, at=clock.now(),
-                 detail={"automated": decision.automated, "channel": "email"})
-    got_it = {p.email.lower() for p in parse_people(parsed.message.get("To"),
-                                                    parsed.message.get("Cc"))}
-    relay.enqueue(message, ctx.relay_delay, got_it)
+                 detail={"automated": prep.decision.automated, "channel": "email"})
+    relay.enqueue(message, ctx.relay_delay, prep.got_it)
 
 
-def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision,
-            sender: threading.Sender, ctx: IntakeContext, log_row: IncomingMail) -> Outcome:
-    reasons = list(decision.reasons)
+def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingMail
+            ) -> Outcome:
+    parsed, decision, sender = prep.parsed, prep.decision, prep.sender
+    reasons = prep.notes + list(decision.reasons)
+    named = following.bounded(decision.followers, reasons)
     known: dict[str, Person] = {}
 
     def person_row(person) -> Person:
@@ -149,12 +201,12 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision,
     author = person_row(parsed.sender) if parsed.sender else None
     if thread.item is not None:
         item = thread.item
-        message = _add_message(item, parsed, author, log_row, ctx)
-        following.from_mail(item, [person_row(p) for p in decision.followers],
+        message = _add_message(item, prep, author, log_row)
+        following.from_mail(item, [person_row(p) for p in named],
                             thread.verified, False, sender.why, reasons)
         if thread.verified and decision.automated is None and is_user(author):
             following.promote(item)   # an agent's answer by mail, like one in the panel
-        _announce("message_posted", item, message, parsed, decision, ctx)
+        _announce("message_posted", item, message, prep, ctx)
         if decision.automated is None and item.status in ("closed", "resolved"):
             item.status = "open"
             reasons.append(f"Item #{item.id} reopened by the reply.")
@@ -176,32 +228,21 @@ def _decide(entry: Entry, parsed: Parsed, decision: classify.Decision,
                        sender_verified=not sender.dmarc_failed, channel="email",
                        automated=decision.automated, may_belong_to=thread.linked,
                        created_at=clock.now(), updated_at=clock.now())
-    message = _add_message(item, parsed, author, log_row, ctx)
+    message = _add_message(item, prep, author, log_row)
     reasons.append(f"New {item_type.name} #{item.id} created from mail to "
                    f"{item_type.capture_local}@{ctx.domain}"
                    + (f"; it may belong to #{thread.linked.id}, for an agent to decide."
                       if thread.linked else "."))
-    following.from_mail(item, [person_row(p) for p in decision.followers], sender.verified,
+    following.from_mail(item, [person_row(p) for p in named], sender.verified,
                         True, sender.why, reasons)
-    _announce("item_created", item, message, parsed, decision, ctx)
+    _announce("item_created", item, message, prep, ctx)
     return Outcome("created", item, reasons)
 
 
 def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
     """Turn one spool entry into its database effects in one transaction."""
-    parsed = parse_message(entry.raw)
-    # Over SMTP and from a pipe an empty sender is the null reverse path ``<>``: bounces
-    # and auto-replies come that way (RFC 5321 4.5.5).
-    env = classify.Envelope(mail_from=entry.envelope.mail_from or "<>",
-                            rcpt_tos=tuple(entry.envelope.rcpt_tos), peer=entry.envelope.peer,
-                            helo=entry.envelope.helo)
-    decision = classify.classify(entry.raw, env, ctx.classify)
-    results = ctx.authenticate(entry) if ctx.authenticate else None
-    sender = _sender(parsed, results)
-    auth = None
-    if results is not None:
-        auth = results.to_json(details=True)
-        auth["header"] = results.header_line().decode("ascii", "replace")
+    prep = prepare(entry, ctx)
+    parsed, decision, auth = prep.parsed, prep.decision, prep.auth
     with db.atomic():
         row = IncomingMail.get_or_none(IncomingMail.spool_id == entry.id)
         if row is not None and row.action != "failed":
@@ -220,7 +261,7 @@ def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
         else:
             for key, value in values.items():
                 setattr(row, key, value)
-        outcome = _decide(entry, parsed, decision, sender, ctx, row)
+        outcome = _decide(entry, prep, ctx, row)
         if parsed.message_id and outcome.action in ("created", "appended"):
             MessageIdClaim.create(message_id=parsed.message_id, item=outcome.item,
                                   spool_id=entry.id)

@@ -9,6 +9,7 @@ from email.header import Header, decode_header
 from email.message import Message
 
 from appliance.addresses import Person, decode_words, parse_person
+from appliance.mta.limits import MAX_HTML_CHARS, MAX_TEXT_CHARS, header_section
 from appliance.helpdesk.classify import parse
 from appliance.helpdesk.htmltext import html_to_text
 
@@ -33,6 +34,7 @@ class Parsed:
     text: str
     html: str | None
     attachments: list[Part] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)    # what was cut to the limits
 
 
 def clean(text: str, fallback: str = "latin-1") -> str:
@@ -115,12 +117,14 @@ def _filename(part: Message) -> str | None:
     return clean(decode_words(name)) if name else None
 
 
-def parse_message(raw: bytes) -> Parsed:
-    msg = parse(raw)
+def parse_message(raw: bytes, headers_only: bool = False) -> Parsed:
+    """``headers_only``: the body is not taken apart (see ``mta.limits``); it is read as no
+    text and no attachments.  Text and HTML past the limits are cut, with a note."""
+    msg = parse(header_section(raw) if headers_only else raw)
     text: str | None = None
     html: str | None = None
     attachments: list[Part] = []
-    for part in _leaves(msg):
+    for part in ([] if headers_only else _leaves(msg)):
         ctype = part.get_content_type()
         disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
         name = _filename(part)
@@ -141,12 +145,21 @@ def parse_message(raw: bytes) -> Parsed:
             html = decode_payload(part)
         elif ctype.startswith("text/") and name:
             attachments.append(Part(name, ctype, part.get_payload(decode=True) or b""))
+    notes: list[str] = []
+    if html is not None and len(html) > MAX_HTML_CHARS:
+        notes.append(f"The HTML body has {len(html):,} characters: only the first "
+                     f"{MAX_HTML_CHARS:,} are shown.")
+        html = html[:MAX_HTML_CHARS]
     if text is None:
         text = html_to_text(html) if html else ""
+    elif len(text) > MAX_TEXT_CHARS:
+        notes.append(f"The text body has {len(text):,} characters: only the first "
+                     f"{MAX_TEXT_CHARS:,} are shown.")
+        text = text[:MAX_TEXT_CHARS]
     mid = message_ids(header(msg, "Message-ID"))
     return Parsed(
         message=msg, subject=header(msg, "Subject").replace("\r", "").replace("\n", "").strip(),
         sender=parse_person(header(msg, "From")), message_id=mid[0] if mid else None,
         in_reply_to=message_ids(header(msg, "In-Reply-To")),
         references=message_ids(header(msg, "References")),
-        text=text.strip(), html=html, attachments=attachments)
+        text=text.strip(), html=html, attachments=attachments, notes=notes)

@@ -76,6 +76,13 @@ def _v7_earned_followers(database: Database) -> None:
     add_column(database, models.Item, "may_belong_to")
 
 
+def _v8_person_lookup(database: Database) -> None:
+    # people.find matches lower(email): without this index every address in every mail
+    # scanned the whole person table
+    database.execute_sql('CREATE INDEX IF NOT EXISTS person_email_lower '
+                         'ON person (lower(email))')
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
@@ -87,6 +94,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
      _v6_render_failures),
     (7, "people copied on mail who do not follow (yet); items that may belong to another",
      _v7_earned_followers),
+    (8, "people are found by their address without reading the whole table",
+     _v8_person_lookup),
 ]
 
 CURRENT = max(number for number, _, _ in MIGRATIONS)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from peewee import chunked, fn
+
 from appliance import clock
 from appliance.helpdesk import context as ctx
 from appliance.helpdesk import following, people, protection, templates
@@ -32,8 +34,8 @@ def enqueue(message: Message, delay_seconds: int, already_seen: set[str] = froze
     ``already_seen``: addresses that got the message itself (the To/Cc of incoming mail).
     An automation's message goes only to the requester and to agents and admins."""
     due = message.created_at + timedelta(seconds=delay_seconds)
-    count = 0
     item = message.item
+    queued, seen = [], []
     for person in people.followers(item):
         if message.author_id is not None and person.id == message.author_id:
             continue
@@ -41,13 +43,17 @@ def enqueue(message: Message, delay_seconds: int, already_seen: set[str] = froze
             continue
         if message.automation and not following.gets_automated(item, person):
             continue
+        row = {"message": message.id, "person": person.id}
         if person.email.lower() in already_seen:
-            Seen.get_or_create(message=message, person=person)
-            continue
-        RelayEntry.insert(message=message, person=person, item=item.id,
-                          due_at=due).on_conflict_ignore().execute()
-        count += 1
-    return count
+            seen.append({**row, "at": clock.now()})
+        else:
+            queued.append({**row, "item": item.id, "due_at": due})
+    # a statement per 200 rows, however many follow the item
+    for batch in chunked(seen, 200):
+        Seen.insert_many(batch).on_conflict_ignore().execute()
+    for batch in chunked(queued, 200):
+        RelayEntry.insert_many(batch).on_conflict_ignore().execute()
+    return len(queued)
 
 
 def mark_seen(item: Item, person: Person, now: datetime | None = None) -> int:
@@ -71,11 +77,13 @@ def visible_messages(item: Item, person: Person) -> list[Message]:
 
 
 def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
-    """Send what is due; returns the number of relay emails queued."""
+    """Send what is due, the longest waiting first, at most ``limit`` emails a turn (so
+    a big item never holds back the rest for long); returns the number queued."""
     now = now or clock.now()
     due = (RelayEntry.select(RelayEntry.item, RelayEntry.person)
            .where(RelayEntry.state == "pending", RelayEntry.due_at <= now)
-           .group_by(RelayEntry.item, RelayEntry.person).limit(limit))
+           .group_by(RelayEntry.item, RelayEntry.person)
+           .order_by(fn.MIN(RelayEntry.due_at)).limit(limit))
     relay_on = templates.get("relay").enabled
     sent = 0
     for pair in list(due):

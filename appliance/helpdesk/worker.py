@@ -170,7 +170,10 @@ class Worker:
                 self.refresh_captures()
             if time.monotonic() - self.last_housekeeping > 300:
                 self.last_housekeeping = time.monotonic()
-                self.housekeeping()
+                try:
+                    self.housekeeping()
+                except Exception:   # a locked database at start-up once ended the worker
+                    log.exception("housekeeping failed; trying again in five minutes")
             if not handled:
                 time.sleep(poll)
         self.wake.set()

@@ -12,6 +12,7 @@ import dkim
 from dkim.util import parse_tag_value
 
 from appliance import dnsresolver
+from appliance.mta.limits import MAX_ARC_SETS, MAX_DKIM_SIGNATURES, header_section
 
 
 class _Log:
@@ -81,7 +82,7 @@ def _tags(header_value: bytes) -> dict[str, str]:
 
 def _signature_headers(raw: bytes) -> list[bytes] | None:
     try:
-        headers, _body = dkim.rfc822_parse(raw)
+        headers, _body = dkim.rfc822_parse(header_section(raw))
     except Exception:
         return None
     return [v for k, v in headers if k.lower() == b"dkim-signature"]
@@ -89,12 +90,15 @@ def _signature_headers(raw: bytes) -> list[bytes] | None:
 
 def verify_signatures(raw: bytes, resolver: dnsresolver.Resolver, timeout: float
                       ) -> list[DKIMSignature]:
-    """One verdict per DKIM-Signature header, topmost first; never raises."""
+    """One verdict per DKIM-Signature header, topmost first, for the first
+    :data:`MAX_DKIM_SIGNATURES` (each costs a parse and a key lookup: 2,000 signatures
+    held the worker for minutes); never raises."""
     headers = _signature_headers(raw)
     if headers is None:
         present = b"dkim-signature:" in raw.split(b"\n\n", 1)[0].lower()
         return [DKIMSignature("permerror", reason="message cannot be parsed")] if present else []
-    return [_verify_one(raw, idx, value, resolver, timeout) for idx, value in enumerate(headers)]
+    return [_verify_one(raw, idx, value, resolver, timeout)
+            for idx, value in enumerate(headers[:MAX_DKIM_SIGNATURES])]
 
 
 def _verify_one(raw: bytes, idx: int, value: bytes, resolver: dnsresolver.Resolver,
@@ -148,11 +152,14 @@ def summarize(signatures: list[DKIMSignature]) -> str:
 def verify_arc(raw: bytes, resolver: dnsresolver.Resolver, timeout: float) -> tuple[str, str]:
     """(result, reason) for the ARC chain; ``none`` when the message carries no ARC set."""
     try:
-        headers, _body = dkim.rfc822_parse(raw)
+        headers, _body = dkim.rfc822_parse(header_section(raw))
     except Exception:
         return "none", "message cannot be parsed"
-    if not any(k.lower() == b"arc-seal" for k, _v in headers):
+    seals = sum(1 for k, _v in headers if k.lower() == b"arc-seal")
+    if not seals:
         return "none", ""
+    if seals > MAX_ARC_SETS:
+        return "fail", f"{seals} ARC sets, more than the {MAX_ARC_SETS} a chain may have"
     fetch = _KeyFetcher(resolver)
     try:
         cv, _results, reason = dkim.ARC(raw, logger=_Log(), minkey=1024,

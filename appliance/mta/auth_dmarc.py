@@ -18,6 +18,7 @@ from email.utils import getaddresses
 from publicsuffix2 import PublicSuffixList
 
 from appliance import dnsresolver
+from appliance.mta.limits import header_section
 
 _DMARC1 = re.compile(r"^\s*v\s*=\s*DMARC1\s*(;|$)")
 _POLICIES = ("none", "quarantine", "reject")
@@ -65,7 +66,7 @@ class DMARCCheck:
 
 def from_domains(raw: bytes) -> list[str] | None:
     """Domains of the From addresses (None when there is no From field at all)."""
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    headers = BytesHeaderParser(policy=compat32).parsebytes(header_section(raw))
     values = [str(v) for v in headers.get_all("From") or []]
     if not values:
         return None
