@@ -56,6 +56,7 @@ class Decision:
     company_mailbox: str | None = None                       # configured or inferred
     bounced_message_ids: list[str] = field(default_factory=list)
     bounced_recipients: list[str] = field(default_factory=list)
+    agent_forward: bool = False     # an agent forwarded it for the original sender
 
     def to_json(self) -> dict:
         def p(x: Person | None) -> dict | None:
@@ -121,10 +122,20 @@ def _classify(raw: bytes, envelope: Envelope, ctx: Context, message: Message | N
     ex = Exclusions(f.capture | {a.lower() for a in ctx.own_addresses}, frozenset(company),
                     tuple(ctx.blocklist))
     extra = _requester(f, d, manual, ex, forwarded)
+    d.agent_forward = _agent_forward(f, d)
     d.followers = choose_followers(d.requester, extra, f.to_cc, ex, d.reasons)
     _automated(f, d, notes)
     d.reasons.extend(notes)
     return d
+
+
+def _agent_forward(f: Facts, d: Decision) -> bool:
+    """An agent forwarded the mail by hand and it is filed for the original sender."""
+    agents = {a.lower() for a in f.ctx.agents}
+    return bool(d.kind == "manual_forward" and f.ctx.agent_forwarding and d.forwarder
+                and d.forwarder.email.lower() in agents and d.requester
+                and d.original_sender
+                and d.requester.email.lower() == d.original_sender.email.lower())
 
 
 def _company(f: Facts, forwarded: list[Hit], manual, d: Decision) -> set[str]:

@@ -30,6 +30,8 @@ class Block:
     kind: str                 # "forward" (unambiguous), "ambiguous" or "reply"
     marker: str               # the line that gave it away, for the reasons
     fields: dict[str, str] = field(default_factory=dict)
+    start: int = -1           # body line where the block begins (its separator or From)
+    end: int = -1             # first body line after its header fields
 
     @property
     def sender(self) -> Person | None:
@@ -162,17 +164,55 @@ def find_block(text: str) -> Block | None:
             return Block("reply", line[:80])
         kind = _separator(line)
         if kind:
-            fields, _ = _header_fields(lines, i + 1)
+            fields, end = _header_fields(lines, i + 1)
             if kind == "forward-loose":
                 if "from" not in fields:
                     continue
                 kind = "forward"
             if kind == "forward" or "from" in fields:
-                return Block(kind, line[:80], fields)
+                return Block(kind, line[:80], fields, i, end)
             continue
         match = T.HEADER_LINE.match(line)
         if match and T.LABEL_FIELD.get(match.group(1).lower()) == "from":
-            fields, _ = _header_fields(lines, i)
+            fields, end = _header_fields(lines, i)
             if len(fields) >= 3 or (len(fields) >= 2 and sender_of(fields["from"])):
-                return Block("ambiguous", line[:80], fields)
+                return Block("ambiguous", line[:80], fields, i, end)
     return None
+
+
+def strip_forward_prefixes(subject: str) -> str:
+    """The subject without its leading forward prefixes (``FW:``, ``Fwd:``, ``WG:``,
+    ``TR:``, ``RV:`` and their kin in every language the tables know); list tags before
+    them stay."""
+    rest = subject or ""
+    tags = ""
+    for _ in range(10):
+        tag = re.match(r"^\s*\[[^\]:]*\]\s*", rest)
+        if tag:
+            tags += tag.group(0)
+            rest = rest[tag.end():]
+        match = T.SUBJECT_PREFIX.match(rest)
+        if not match or match.group(1).lower().replace("\u0307", "") not in T.FORWARD_PREFIXES:
+            break
+        rest = rest[match.end():]
+    return (tags + rest).strip() or (subject or "").strip()
+
+
+@dataclass
+class Split:
+    """A forwarding mail taken apart: the forwarder's own words and the original."""
+
+    note: str                     # the forwarder's text above the block
+    original: str                 # the forwarded message's body
+    date: str = ""                # the block's Date/Sent value, as written
+
+
+def split_forward(text: str) -> Split | None:
+    """``text`` cut at its forwarded-message block, or None when it has none."""
+    block = find_block(text)
+    if block is None or block.kind == "reply" or block.start < 0:
+        return None
+    lines = text.splitlines()
+    note = "\n".join(lines[:block.start]).strip()
+    original = "\n".join(lines[block.end:]).strip()
+    return Split(note, original, block.fields.get("date", ""))

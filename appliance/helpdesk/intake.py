@@ -16,7 +16,8 @@ from typing import Callable
 
 from appliance import clock
 from appliance.addresses import parse_people
-from appliance.helpdesk import capture, classify, following, people, relay, threading
+from appliance.helpdesk import (agentforward, capture, classify, following, people, relay,
+                                threading)
 from appliance.helpdesk.mailparse import Parsed, Part, parse_message
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail, Item,
@@ -102,9 +103,10 @@ class Prepared:
     decision: classify.Decision
     sender: threading.Sender
     auth: dict | None
-    attachments: list[tuple[Part, str]]     # (part, stored path)
+    stored: dict[int, str]                  # id(part) -> its stored path
     got_it: set[str]                        # addresses that got the mail itself
     notes: list[str]                        # what the limits cut
+    forward: agentforward.AgentForward | None = None
 
 
 def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
@@ -134,11 +136,16 @@ def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
     if results is not None:
         auth = results.to_json(details=True)
         auth["header"] = results.header_line().decode("ascii", "replace")
-    stored = [(part, store_attachment(ctx.attachments_dir, part.data))
-              for part in parsed.attachments]
+    forward = agentforward.take_apart(parsed) if decision.agent_forward else None
+    parts = parsed.attachments + (forward.attachments + forward.note_attachments
+                                  if forward else [])
+    stored = {id(part): store_attachment(ctx.attachments_dir, part.data) for part in parts}
     got_it = {p.email.lower() for p in parse_people(parsed.message.get("To"),
                                                     parsed.message.get("Cc"))}
-    return Prepared(parsed, decision, _sender(parsed, results), auth, stored, got_it, notes)
+    if parsed.sender:
+        got_it.add(parsed.sender.email.lower())
+    return Prepared(parsed, decision, _sender(parsed, results), auth, stored, got_it, notes,
+                    forward)
 
 
 def _add_message(item: Item, prep: Prepared, author: Person | None, log_row: IncomingMail
@@ -147,11 +154,41 @@ def _add_message(item: Item, prep: Prepared, author: Person | None, log_row: Inc
     message = Message.create(item=item, author=author, body=parsed.text,
                              body_html=parsed.html, message_id=parsed.message_id,
                              incoming=log_row, created_at=clock.now())
+    _attach(message, author, parsed.attachments, prep)
+    return message
+
+
+def _attach(message: Message, author: Person | None, parts: list[Part], prep: Prepared
+            ) -> None:
     if author is not None:
         Seen.get_or_create(message=message, person=author)
-    for part, rel in prep.attachments:
+    for part in parts:
         Attachment.create(message=message, filename=part.filename[:255],
-                          content_type=part.content_type[:255], size=len(part.data), path=rel)
+                          content_type=part.content_type[:255], size=len(part.data),
+                          path=prep.stored[id(part)])
+
+
+def _add_forward(item: Item, prep: Prepared, agent: Person | None, original: Person | None,
+                 log_row: IncomingMail, reasons: list[str], ctx: IntakeContext) -> Message:
+    """An agent's forward: the original message public (by the original sender, with its
+    date and attachments), the agent's words an internal note by the agent."""
+    fwd = prep.forward
+    message = Message.create(item=item, author=original, body=fwd.text, body_html=fwd.html,
+                             message_id=prep.parsed.message_id, incoming=log_row,
+                             created_at=fwd.sent_at or clock.now())
+    _attach(message, original, fwd.attachments, prep)
+    if agent is not None:
+        Seen.get_or_create(message=message, person=agent)
+    dated = f", dated {fwd.sent_at:%Y-%m-%d %H:%M} UTC" if fwd.sent_at else ""
+    said = (f"{agent.email if agent else 'the agent'}'s own words above {fwd.how} are an "
+            f"internal note by them; " if fwd.note or fwd.note_attachments else "")
+    reasons.append(f"Agent forward: {said}the public message is the original message"
+                   f"{' from ' + original.email if original else ''}{dated}.")
+    if fwd.note or fwd.note_attachments:
+        note = Message.create(item=item, author=agent, body=fwd.note, internal=True,
+                              incoming=log_row, created_at=clock.now())
+        _attach(note, agent, fwd.note_attachments, prep)
+        relay.enqueue(note, ctx.relay_delay, prep.got_it)   # agents and admins only
     return message
 
 
@@ -199,9 +236,11 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
     if thread.reason:
         reasons.append(thread.reason)
     author = person_row(parsed.sender) if parsed.sender else None
+    requester = person_row(decision.requester) if decision.requester else None
     if thread.item is not None:
         item = thread.item
-        message = _add_message(item, prep, author, log_row)
+        message = (_add_forward(item, prep, author, requester, log_row, reasons, ctx)
+                   if prep.forward else _add_message(item, prep, author, log_row))
         following.from_mail(item, [person_row(p) for p in named],
                             thread.verified, False, sender.why, reasons)
         if thread.verified and decision.automated is None and is_user(author):
@@ -221,14 +260,16 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
         return Outcome("ignored", None, reasons + [
             "No enabled item type for the envelope recipients "
             f"({', '.join(entry.envelope.rcpt_tos)}): no item is created."])
-    requester = person_row(decision.requester) if decision.requester else None
-    item = Item.create(type=item_type, title=(parsed.subject or "(no subject)")[:500],
-                       requester=requester, description=parsed.text,
-                       description_html=parsed.html,
+    fwd = prep.forward
+    title = fwd.title if fwd else parsed.subject
+    item = Item.create(type=item_type, title=(title or "(no subject)")[:500],
+                       requester=requester, description=fwd.text if fwd else parsed.text,
+                       description_html=fwd.html if fwd else parsed.html,
                        sender_verified=not sender.dmarc_failed, channel="email",
                        automated=decision.automated, may_belong_to=thread.linked,
                        created_at=clock.now(), updated_at=clock.now())
-    message = _add_message(item, prep, author, log_row)
+    message = (_add_forward(item, prep, author, requester, log_row, reasons, ctx)
+               if fwd else _add_message(item, prep, author, log_row))
     reasons.append(f"New {item_type.name} #{item.id} created from mail to "
                    f"{item_type.capture_local}@{ctx.domain}"
                    + (f"; it may belong to #{thread.linked.id}, for an agent to decide."
