@@ -128,3 +128,33 @@ def test_a_negative_cap_is_refused_with_the_reason(box):
     assert proc.returncode != 0
     err = proc.stderr.decode()
     assert "smtp.max_connections must be 0 (no cap) or more" in err and "Traceback" not in err
+
+
+def test_accepted_sessions_have_nagle_off():
+    """Every SMTP reply leaves at once: the listening socket is made so that asyncio sets
+    TCP_NODELAY on each accepted connection (a protocol-0 socket made the EHLO reply wait
+    for the client's delayed ACK, about 40 ms per session)."""
+    import asyncio
+    import socket
+
+    from appliance.mta.inbound import listening_socket
+
+    async def accept_one() -> int:
+        seen: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport):
+                sock = transport.get_extra_info("socket")
+                seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        sock = listening_socket("127.0.0.1", 0)
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        port = sock.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        value = await asyncio.wait_for(seen, 5)
+        writer.close()
+        server.close()
+        return value
+
+    assert asyncio.run(accept_one()) != 0
