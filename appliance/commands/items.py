@@ -4,6 +4,9 @@ from __future__ import annotations
 from appliance.cli import CommandError, add_config, add_json, emit, open_db
 
 
+DEFAULT_LIMIT = 1000   # a page; `--limit 0` lists everything
+
+
 def register(sub) -> None:
     items = sub.add_parser("items", help="helpdesk items").add_subparsers(dest="action",
                                                                           metavar="ACTION")
@@ -11,6 +14,9 @@ def register(sub) -> None:
     p = items.add_parser("list", help="items, newest first")
     add_config(p)
     add_json(p)
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
+                   help=f"at most this many (default {DEFAULT_LIMIT}; 0: all)")
+    p.add_argument("--offset", type=int, default=0, help="skip this many first")
     p.set_defaults(func=cmd_list)
     p = items.add_parser("show", help="one item with its messages")
     add_config(p)
@@ -48,14 +54,26 @@ def _item(item_id: int):
 
 
 def cmd_list(args) -> int:
+    import sys
+
     from appliance.helpdesk.models import Item
-    from appliance.helpdesk.views import item_summary
+    from appliance.helpdesk.views import item_summaries
+    if args.limit < 0 or args.offset < 0:
+        raise CommandError("--limit and --offset must be 0 or more")
     open_db(args)
-    docs = [item_summary(i) for i in Item.select().order_by(Item.created_at.desc(),
-                                                            Item.id.desc())]
+    rows = Item.select().order_by(Item.created_at.desc(), Item.id.desc()).offset(args.offset)
+    if args.limit:
+        rows = rows.limit(args.limit)
+    docs = item_summaries(rows)
     lines = [f"#{d['id']:<5} {d['type']:<6} {d['status']:<8} "
              f"{(d['requester'] or {}).get('email') or '-':<30} {d['title']}" for d in docs]
     emit(docs, args.json, "\n".join(lines) or "no items")
+    if args.limit and len(docs) == args.limit:
+        total = Item.select().count()
+        if total > args.offset + len(docs):
+            print(f"items {args.offset + 1}-{args.offset + len(docs)} of {total}: "
+                  f"--offset {args.offset + len(docs)} for the next page, --limit 0 for all",
+                  file=sys.stderr)
     return 0
 
 

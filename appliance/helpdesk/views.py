@@ -3,7 +3,7 @@ the CLI and the web panel."""
 from __future__ import annotations
 
 from appliance.clock import iso
-from appliance.helpdesk import following, people
+from appliance.helpdesk import following
 from appliance.helpdesk.models import IncomingMail, Item, Message, Person
 
 
@@ -12,17 +12,52 @@ def person(row: Person | None) -> dict | None:
 
 
 def item_summary(item: Item) -> dict:
-    return {"id": item.id, "type": item.type.name, "title": item.title, "status": item.status,
-            "priority": item.priority, "assignee": person(item.assignee),
-            "due_at": iso(item.due_at), "channel": item.channel, "automated": item.automated,
-            "requester": person(item.requester),
-            "followers": [p.to_json() for p in people.followers(item)],
-            "sender_verified": item.sender_verified,
-            "may_belong_to": item.may_belong_to_id,
-            "bounced": bounced_addresses(item),
-            "requester_bounced": bool(item.requester and item.requester.email.lower() in
-                                      {a.lower() for a in bounced_addresses(item)}),
-            "created_at": iso(item.created_at), "updated_at": iso(item.updated_at)}
+    return item_summaries([item])[0]
+
+
+def item_summaries(items) -> list[dict]:
+    """The summaries of ``items`` in a fixed number of queries however many there are
+    (one per item per related table made a 6,000-item list take 30,000 queries)."""
+    from appliance.helpdesk.models import Follower, ItemType, OutgoingMail, OutgoingRecipient
+    rows = list(items)
+    if not rows:
+        return []
+    ids = [i.id for i in rows]
+    types = {t.id: t.name for t in ItemType.select()}
+    followers: dict[int, list[dict]] = {}
+    bounced: dict[int, set[str]] = {}
+    wanted: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for f in (Follower.select(Follower.item, Person).join(Person)
+                  .where(Follower.item.in_(chunk)).order_by(Follower.id)):
+            followers.setdefault(f.item_id, []).append(f.person.to_json())
+        for r in (OutgoingRecipient.select(OutgoingRecipient.email, OutgoingMail.item)
+                  .join(OutgoingMail)
+                  .where(OutgoingMail.item.in_(chunk), OutgoingRecipient.status == "bounced")):
+            bounced.setdefault(r.mail.item_id, set()).add(r.email)
+    for i in rows:
+        wanted.update(x for x in (i.requester_id, i.assignee_id) if x)
+    known = {}
+    wanted_ids = sorted(wanted)
+    for start in range(0, len(wanted_ids), 500):
+        known.update({p.id: p.to_json() for p in Person.select().where(
+            Person.id.in_(wanted_ids[start:start + 500]))})
+    docs = []
+    for i in rows:
+        gone = sorted(bounced.get(i.id, ()))
+        requester = known.get(i.requester_id)
+        docs.append({
+            "id": i.id, "type": types.get(i.type_id), "title": i.title, "status": i.status,
+            "priority": i.priority, "assignee": known.get(i.assignee_id),
+            "due_at": iso(i.due_at), "channel": i.channel, "automated": i.automated,
+            "requester": requester, "followers": followers.get(i.id, []),
+            "sender_verified": i.sender_verified, "may_belong_to": i.may_belong_to_id,
+            "bounced": gone,
+            "requester_bounced": bool(requester and requester["email"].lower() in
+                                      {a.lower() for a in gone}),
+            "created_at": iso(i.created_at), "updated_at": iso(i.updated_at)})
+    return docs
 
 
 def message_json(message: Message) -> dict:
@@ -108,12 +143,3 @@ def search_outgoing(query: str | None = None, limit: int = 200, offset: int = 0)
         rows = rows.where(OutgoingMail.subject ** like | OutgoingMail.id.in_(by_rcpt)
                           | (OutgoingMail.item == number))
     return rows.limit(limit).offset(offset)
-
-
-def bounced_addresses(item: Item) -> list[str]:
-    """Addresses whose mail about this item bounced (shown with the item)."""
-    from appliance.helpdesk.models import OutgoingMail, OutgoingRecipient
-    rows = (OutgoingRecipient.select(OutgoingRecipient.email).join(OutgoingMail)
-            .where(OutgoingMail.item == item, OutgoingRecipient.status == "bounced")
-            .distinct())
-    return sorted({r.email for r in rows})

@@ -10,7 +10,7 @@ import bottle
 
 from appliance import clock
 from appliance.helpdesk.models import IncomingMail, Item, OutgoingMail, User
-from appliance.helpdesk.views import incoming_json, item_full, item_summary, outgoing_json
+from appliance.helpdesk.views import incoming_json, item_full, item_summaries, outgoing_json
 from appliance.webadmin import queries
 from appliance.webadmin.models import ApiToken, digest
 
@@ -76,7 +76,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
                              status=q.getunicode("status") or "",
                              requester=q.getunicode("requester") or "",
                              limit=limit, offset=offset)
-        return [item_summary(i) for i in rows]
+        return item_summaries(rows)
 
     @app.get("/api/items/<item_id:int>", **api)
     @endpoint()
