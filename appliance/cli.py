@@ -24,7 +24,12 @@ class CommandError(Exception):
 
 
 def emit(doc, as_json: bool, text: str | None = None) -> None:
-    if as_json:
+    if as_json and isinstance(doc, list):
+        # one element per line, each by the C encoder: 100,000 items indented by the
+        # pure-Python one took 6 s
+        sys.stdout.write("[\n" + ",\n".join(json.dumps(d, ensure_ascii=False) for d in doc)
+                         + ("\n]\n" if doc else "]\n"))
+    elif as_json:
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
