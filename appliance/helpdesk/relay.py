@@ -111,8 +111,15 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
                     error = f"template relay: {exc}"
                     log.warning("relay item=%s to=%s failed: %s", item.id, person.email,
                                 error)
-            elif why:
+            elif why and relay_on:
                 log.info("relay item=%s to=%s skipped: %s", item.id, person.email, why)
+                newest = max((e.message for e in fresh), key=lambda m: (m.created_at, m.id))
+                mailer.suppress(to=person, subject_source=templates.get("relay").subject,
+                                context=ctx.for_item(item, person, mailer.cfg.public_url,
+                                                     mailer.appearance().company_name,
+                                                     newest),
+                                kind="relay_automated", item=item,
+                                reason=f"not sent: relay of automatic messages: {why}")
             state = "failed" if error else "sent" if mail else (
                 "seen" if not fresh else "skipped")
             ids = [e.id for e in entries]

@@ -15,7 +15,7 @@ from appliance.webadmin.search import item_number, match_expression, pg_search_i
 
 ITEM_STATUSES = ["open", "pending", "resolved", "closed"]
 INCOMING_ACTIONS = ["created", "appended", "ignored", "failed"]
-OUTGOING_STATUSES = ["queued", "deferred", "delivered", "bounced", "failed"]
+OUTGOING_STATUSES = ["queued", "deferred", "delivered", "bounced", "failed", "suppressed"]
 
 
 def _search_ids(fts: str, table: str, expression: str, where: list[tuple[str, object]],
