@@ -56,6 +56,37 @@ def enqueue(message: Message, delay_seconds: int, already_seen: set[str] = froze
     return len(queued)
 
 
+def last_answer(item: Item) -> Message | None:
+    """The item's newest public message by an agent or admin (the box's last answer)."""
+    from appliance.helpdesk.models import User
+    staff = User.select(User.person).where(User.active == True)  # noqa: E712
+    return (item.messages.where(Message.internal == False,  # noqa: E712
+                                Message.author.in_(staff))
+            .order_by(Message.created_at.desc(), Message.id.desc()).first())
+
+
+def catch_up(item: Item, person: Person, delay_seconds: int) -> bool:
+    """A follower added later gets the last public answer when they never received it
+    (neither by relay nor by seeing it); True when it was queued."""
+    answer = last_answer(item)
+    if answer is None or answer.author_id == person.id or not may_see(answer, person):
+        return False
+    if Seen.select().where(Seen.message == answer, Seen.person == person).exists():
+        return False
+    entry = RelayEntry.get_or_none(RelayEntry.message == answer, RelayEntry.person == person)
+    due = clock.now() + timedelta(seconds=delay_seconds)
+    if entry is None:
+        RelayEntry.create(message=answer, person=person, item=item, due_at=due)
+    elif entry.state in ("pending", "sent"):
+        return False
+    else:   # skipped or failed before: they never got it
+        RelayEntry.update(state="pending", due_at=due, done_at=None, mail=None,
+                          error=None).where(RelayEntry.id == entry.id).execute()
+    log.info("relay item=%s to=%s: the new follower gets answer %s", item.id, person.email,
+             answer.id)
+    return True
+
+
 def mark_seen(item: Item, person: Person, now: datetime | None = None) -> int:
     """``person`` opened ``item``: its messages are seen and will not be relayed to them."""
     now = now or clock.now()

@@ -25,10 +25,22 @@ def item_summary(item: Item) -> dict:
             "created_at": iso(item.created_at), "updated_at": iso(item.updated_at)}
 
 
+AUTOMATED_WORDS = {"auto_reply": "automatic reply", "bulk": "bulk mail"}
+
+
+def automated_kind(message: Message) -> str | None:
+    """The automated family of the mail a message came in with (an out-of-office reply is
+    ``auto_reply``); None for people's messages and the box's own."""
+    if message.incoming_id is None:
+        return None
+    incoming = message.incoming
+    return (incoming.decision or {}).get("automated") if incoming else None
+
+
 def message_json(message: Message) -> dict:
     return {"id": message.id, "author": person(message.author), "body": message.body,
             "internal": message.internal, "created_at": iso(message.created_at),
-            "automation": message.automation,
+            "automation": message.automation, "automated": automated_kind(message),
             "message_id": message.message_id,
             "attachments": [{"filename": a.filename, "content_type": a.content_type,
                              "size": a.size} for a in message.attachments]}
