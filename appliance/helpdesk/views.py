@@ -99,7 +99,9 @@ def outgoing_json(mail, full: bool = False) -> dict:
            "next_attempt_at": iso(mail.next_attempt_at) if mail.status in (
                "queued", "deferred") else None,
            "recipients": [{"email": r.email, "status": r.status, "remote": r.remote,
-                           "reply": r.reply} for r in recipients]}
+                           "reply": r.reply} for r in recipients],
+           # suppressed: why auto-reply protection kept it back (it was never sent)
+           "reason": next((r.reply for r in recipients if r.status == "suppressed"), None)}
     if full:
         doc["raw"] = bytes(mail.raw).decode("utf-8", "replace")
         doc["events"] = [{"at": iso(e.at), "event": e.event, "detail": e.detail}

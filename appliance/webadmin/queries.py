@@ -135,6 +135,16 @@ def outgoing(text: str = "", status: str = "", limit: int = 50, offset: int = 0)
                 "status", status, text, limit, offset)
 
 
+def suppressed_reasons(mails) -> dict[int, str]:
+    """Why each suppressed mail of a page was not sent, in one query."""
+    ids = [m.id for m in mails if m.status == "suppressed"]
+    if not ids:
+        return {}
+    return {r.mail_id: r.reply or "" for r in
+            OutgoingRecipient.select(OutgoingRecipient.mail, OutgoingRecipient.reply)
+            .where(OutgoingRecipient.mail.in_(ids))}
+
+
 def outgoing_recipients(mails) -> dict[int, list[str]]:
     """Recipients of a page of outgoing mail, in one query."""
     found: dict[int, list[str]] = {}
