@@ -5,6 +5,7 @@ header such as ``"Doe, Jane" <jane@x>`` becomes a person.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
@@ -38,6 +39,22 @@ def domain_of(address: str) -> str:
 
 def local_of(address: str) -> str:
     return address.rsplit("@", 1)[0] if "@" in address else address
+
+
+# Mailboxes that are not people: a no-reply marker anywhere in the local part
+# (forwarding-noreply@, info.no_reply@, donotreply@, bounces+x@, mailer-daemon@), or a robot's
+# whole name (notifications@, root@).  The one pattern the box has for them: followers
+# (helpdesk/requester.py) and automated mail (helpdesk/protection.py) both ask is_noreply.
+NOREPLY = re.compile(
+    r"no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|mailer[-_.]?daemon|postmaster|"
+    r"bounces?|mail[-_.]?delivery|nicht[-_.]?antworten|ne[-_.]?pas[-_.]?r[eé]pondre|"
+    r"no[-_.]?responder|no[-_.]?contestar|non[-_.]?rispondere|niet[-_.]?beantwoorden|"
+    r"^(?:notifications?|daemon|root)(?:[-+._].*)?$", re.I)
+
+
+def is_noreply(address: str) -> bool:
+    """True for a mailbox nobody reads replies in (see :data:`NOREPLY`)."""
+    return bool(NOREPLY.search(local_of(address)))
 
 
 def decode_words(value: str | None) -> str:

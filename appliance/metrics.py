@@ -18,7 +18,7 @@ from appliance.config import Config
 from appliance.mta import connections
 
 INCOMING_ACTIONS = ("created", "appended", "ignored", "failed")
-OUTGOING_STATUSES = ("queued", "deferred", "delivered", "bounced", "failed")
+OUTGOING_STATUSES = ("queued", "deferred", "delivered", "bounced", "failed", "suppressed")
 RELAY_STATES = ("pending", "sent", "seen", "skipped", "failed")
 
 

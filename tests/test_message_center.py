@@ -40,12 +40,15 @@ class Center:
         self.clock.advance(seconds)
         return self.tick()
 
-    def mails(self, kind: str | None = None) -> list[tuple[str, str, str]]:
-        """(recipient, kind, subject) of every queued email, oldest first."""
+    def mails(self, kind: str | None = None, status: str | None = None
+              ) -> list[tuple[str, str, str]]:
+        """(recipient, kind, subject) of every queued email, oldest first; ``status``
+        ``suppressed``: those auto-reply protection kept back instead."""
         rows = (OutgoingRecipient.select(OutgoingRecipient, OutgoingMail).join(OutgoingMail)
                 .order_by(OutgoingMail.id))
         return [(r.email, r.mail.kind, r.mail.subject) for r in rows
-                if kind is None or r.mail.kind == kind]
+                if (kind is None or r.mail.kind == kind)
+                and (r.mail.status == "suppressed") == (status == "suppressed")]
 
     def user(self, email: str, name: str, role: str = "agent"):
         from appliance import addresses
@@ -245,12 +248,19 @@ def test_rate_limit_holds_under_a_mail_loop(center):
         center.advance(60)
     to_robot = [m for m in center.mails() if m[0] == "robot@monitor.example"]
     assert 1 <= len(to_robot) <= 5
+    # the rest are in the outgoing log as suppressed, each with the limit that held it back
+    held = [m for m in center.mails(status="suppressed") if m[0] == "robot@monitor.example"]
+    assert len(held) == 60 - len(to_robot)
+    reasons = {r.reply for r in OutgoingRecipient.select().where(
+        OutgoingRecipient.status == "suppressed")}
+    assert all("automations.max_per_address_hour" in r for r in reasons), reasons
 
 
 def test_never_auto_reply_to_noreply_or_bounced(center):
     ticket(center, sender="noreply@shop.example", message_id="<nr@shop.example>")
     center.advance(61)
     assert center.mails() == []
+    assert [m[0] for m in center.mails(status="suppressed")] == ["noreply@shop.example"]
     # Ben's mailbox bounced our mail yesterday: no automated mail to him for a week.
     from appliance.mta import outbox
     mail = outbox.enqueue(b"Subject: x\r\n\r\nx\r\n", mail_from=f"support@{DOMAIN}",

@@ -108,7 +108,10 @@ def cmd_reply(args) -> int:
     item = _item(args.id)
     author = _user_person(args.author)
     delay = int(setting("relay.delay_seconds", cfg.domain))
-    message = conversation.post(item, author, args.body, args.internal, delay)
+    try:
+        message = conversation.post(item, author, args.body, args.internal, delay)
+    except conversation.NobodyWouldReceive as exc:
+        raise CommandError(str(exc)) from None
     waiting = [e.person.email for e in RelayEntry.select().where(RelayEntry.message == message)]
     print(f"message {message.id} posted on item #{item.id}"
           + (f"; relayed in {delay} s unless seen: {', '.join(waiting)}" if waiting else ""))

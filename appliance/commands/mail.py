@@ -71,9 +71,10 @@ def cmd_outgoing(args) -> int:
         emit(doc, args.json, "\n".join(text))
         return 0
     docs = [outgoing_json(m) for m in search_outgoing(args.search, args.limit)]
-    lines = [f"{d['id']:<6} {d['created_at']} {d['status']:<9} "
+    lines = [f"{d['id']:<6} {d['created_at']} {d['status']:<10} "
              f"{'#' + str(d['item_id']) if d['item_id'] else '-':<6} "
-             f"{', '.join(d['to']):<30} {d['subject']}" for d in docs]
+             f"{', '.join(d['to']):<30} {d['subject']}"
+             + (f"  ({d['reason']})" if d.get("reason") else "") for d in docs]
     emit(docs, args.json, "\n".join(lines) or "no outgoing mail")
     return 0
 

@@ -298,6 +298,14 @@ class Engine:
     def _refusal(self, person: Person, item: Item, now: datetime) -> str | None:
         return protection.refusal_by(self.mailer, person.email, item.id, now)
 
+    def _suppressed(self, person: Person, subject: str, item: Item, now: datetime, kind: str,
+                    reason: str, message: Message | None = None) -> None:
+        """The outgoing log shows the email protection kept back, with the reason."""
+        context = ctx.for_item(item, person, self.mailer.cfg.public_url,
+                               self.mailer.appearance().company_name, message)
+        self.mailer.suppress(to=person, subject_source=subject, context=context, kind=kind,
+                             item=item, reason=f"not sent: {reason}")
+
     def _act(self, automation: Automation, action: dict, item: Item, now: datetime,
              message: Message | None) -> str:
         do = action["do"]
@@ -320,6 +328,8 @@ class Engine:
         if not internal and item.requester is not None:
             why = self._refusal(item.requester, item, now)
             if why:
+                self._suppressed(item.requester, templates.get("relay").subject, item, now,
+                                 "relay_automated", f"{automation.code}: {why}")
                 return f"no message posted: {why}"
         context = ctx.for_item(item, item.requester, self.mailer.cfg.public_url,
                                self.mailer.appearance().company_name)
@@ -356,6 +366,8 @@ class Engine:
         for person in self._recipients(action["to"], item):
             why = self._refusal(person, item, now)
             if why:
+                self._suppressed(person, template.subject, item, now, "automated",
+                                 f"{automation.code}: {why}", message)
                 results.append(f"not sent to {person.email}: {why}")
                 continue
             context = ctx.for_item(item, person, self.mailer.cfg.public_url,

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from peewee import fn
+
 from appliance import captures
-from appliance.helpdesk.models import ItemType
+from appliance.helpdesk.forwardconfirm import GMAIL_SENDER
+from appliance.helpdesk.models import IncomingMail, ItemType
 from appliance.helpdesk.settingstore import current as setting
 
 
@@ -35,3 +38,22 @@ def export(domain: str, data_dir: str | Path) -> dict[str, str]:
     mapping = {address: t.name for address, t in capture_types(domain).items()}
     captures.export(data_dir, mapping)
     return mapping
+
+
+def forwarding_confirmations(limit: int = 5) -> list[dict]:
+    """Gmail's requests to confirm forwarding to the box, newest first, as long as the
+    incoming log keeps them (intake ignored them: helpdesk/forwardconfirm.py)."""
+    rows = (IncomingMail.select().where(IncomingMail.action == "ignored",
+                                        fn.LOWER(IncomingMail.from_email) == GMAIL_SENDER)
+            .order_by(IncomingMail.id.desc()).limit(50))
+    found = []
+    for row in rows:
+        asked = (row.decision or {}).get("forwarding_confirmation")
+        if not asked:
+            continue
+        auth = row.auth or {}
+        found.append({**asked, "incoming_id": row.id, "received_at": row.received_at,
+                      "to": list(row.rcpt_tos or []),
+                      # anyone can write this From: only a google.com signature vouches
+                      "verified": "pass" in (auth.get("dmarc"), auth.get("dkim"))})
+    return found[:limit]

@@ -13,8 +13,9 @@ from email.message import Message
 from email.parser import BytesParser
 
 from appliance.addresses import Person, domain_of, normalize, parse_person
-from appliance.helpdesk import automated, autoforward, manualforward
-from appliance.helpdesk.requester import Exclusions, choose_followers, choose_requester
+from appliance.helpdesk import automated, autoforward, forwardconfirm, manualforward
+from appliance.helpdesk.requester import (REPLY_TO, Exclusions, choose_followers,
+                                          choose_requester)
 from appliance.helpdesk.rules import Facts, Hit, run
 
 
@@ -57,6 +58,8 @@ class Decision:
     bounced_message_ids: list[str] = field(default_factory=list)
     bounced_recipients: list[str] = field(default_factory=list)
     agent_forward: bool = False     # an agent forwarded it for the original sender
+    # a provider asks to confirm a forwarding (helpdesk/forwardconfirm.py): not an item
+    forwarding_confirmation: dict | None = None
 
     def to_json(self) -> dict:
         def p(x: Person | None) -> dict | None:
@@ -73,6 +76,7 @@ class Decision:
             "company_mailbox": self.company_mailbox,
             "bounced_message_ids": list(self.bounced_message_ids),
             "bounced_recipients": list(self.bounced_recipients),
+            "forwarding_confirmation": self.forwarding_confirmation,
         }
 
 
@@ -125,6 +129,7 @@ def _classify(raw: bytes, envelope: Envelope, ctx: Context, message: Message | N
     d.agent_forward = _agent_forward(f, d)
     d.followers = choose_followers(d.requester, extra, f.to_cc, ex, d.reasons)
     _automated(f, d, notes)
+    _confirmation(f, d, notes)
     d.reasons.extend(notes)
     return d
 
@@ -136,6 +141,19 @@ def _agent_forward(f: Facts, d: Decision) -> bool:
                 and d.forwarder.email.lower() in agents and d.requester
                 and d.original_sender
                 and d.requester.email.lower() == d.original_sender.email.lower())
+
+
+def _confirmation(f: Facts, d: Decision, notes: list[str]) -> None:
+    try:
+        found = forwardconfirm.gmail(f)
+    except Exception as exc:
+        notes.append(f"Rule gmail-forwarding-confirmation was skipped: the message is "
+                     f"malformed ({type(exc).__name__}).")
+        return
+    if found:
+        d.rules.append("gmail-forwarding-confirmation")
+        d.reasons.append(found.pop("reason"))
+        d.forwarding_confirmation = found
 
 
 def _company(f: Facts, forwarded: list[Hit], manual, d: Decision) -> set[str]:
@@ -192,7 +210,7 @@ def _kind(f: Facts, d: Decision, forwarded: list[Hit], manual, company: set[str]
 def _requester(f: Facts, d: Decision, manual, ex: Exclusions,
                forwarded: list[Hit]) -> list[Person]:
     """Pick the requester; return the extra followers agent forwarding brings."""
-    headers = [(parse_person(f.header("Reply-To")), "from Reply-To"),
+    headers = [(parse_person(f.header("Reply-To")), REPLY_TO),
                (parse_person(f.header("Sender")), "from Sender")]
     extra: list[Person] = []
     if d.kind == "auto_forward":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from appliance import clock
-from appliance.helpdesk import context, following, relay
+from appliance.helpdesk import context, following, people, relay
 from appliance.helpdesk.models import Event, Item, Message, Person, Seen, db
 from appliance.settings import SettingError
 
@@ -14,11 +14,42 @@ STATUSES = ("open", "pending", "resolved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 
+NOBODY = "nobody would receive this: add the customer as a follower"
+
+
+class NobodyWouldReceive(ValueError):
+    """A public reply that would reach no customer by email; the message says what to do."""
+
+
+def reply_receivers(item: Item, author: Person | None) -> list[Person]:
+    """Who a public reply by ``author`` would reach by email: the followers but the author,
+    and the people waiting as copied (the answer makes them followers)."""
+    waiting = [c.person for c in following.copied(item) if c.state == "pending"]
+    return [p for p in people.followers(item) + waiting
+            if author is None or p.id != author.id]
+
+
+def reaches_customer(item: Item, author: Person | None) -> bool:
+    """A public reply is for the customer: it must reach the requester or someone who is
+    not staff (staff alone would be told about an answer nobody outside gets)."""
+    return any(p.id == item.requester_id or not context.is_user(p)
+               for p in reply_receivers(item, author))
+
+
 def post(item: Item, author: Person | None, body: str, internal: bool = False,
          relay_delay: int = 60) -> Message:
     """Post a message; returns it.  Its author has seen it; the relay has the rest.  An
-    agent's public answer makes the people copied on the item followers first."""
+    agent's public answer makes the people copied on the item followers first.  An agent's
+    public reply that no customer would receive is refused (:class:`NobodyWouldReceive`): it
+    would otherwise sit on the item as if sent."""
     now = clock.now()
+    if not internal and context.is_user(author) and not reaches_customer(item, author):
+        raise NobodyWouldReceive(
+            f"Nothing was sent: {NOBODY} (or post it as an internal note). Item #{item.id} "
+            + (f"has the requester {item.requester.email}, who does not follow it"
+               if item.requester_id else "has no requester")
+            + (", and no other customer follows it." if item.requester_id
+               else " and no customer follows it."))
     with db.atomic():
         message = Message.create(item=item, author=author, body=body, internal=internal,
                                  created_at=now)
@@ -33,6 +64,17 @@ def post(item: Item, author: Person | None, body: str, internal: bool = False,
         Event.create(kind="message_posted", item=item, message=message, at=now)
         relay.enqueue(message, relay_delay)
     return message
+
+
+def add_follower(item: Item, person: Person, relay_delay: int = 60) -> bool:
+    """An agent adds a follower by hand; False when they already followed.  A new
+    follower who never received the item's last public answer gets it through the relay
+    (with the conversation so far) once the relay delay has passed unseen."""
+    with db.atomic():
+        added = following.follow(item, person)
+        if added:
+            relay.catch_up(item, person, relay_delay)
+    return added
 
 
 def update(item: Item, *, status: str | None = None, priority: str | None = None,

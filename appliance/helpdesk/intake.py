@@ -195,10 +195,13 @@ def _add_forward(item: Item, prep: Prepared, agent: Person | None, original: Per
 def _announce(kind: str, item: Item, message: Message, prep: Prepared,
               ctx: IntakeContext) -> None:
     """Tell automations (an event) and the relay (followers who did not get this mail
-    themselves: the sender and the To/Cc people did)."""
+    themselves: the sender and the To/Cc people did).  Automated mail (an out-of-office
+    reply, list mail) is shown on the item with its badge but never relayed: nobody is
+    told by email about a robot's answer, and it cannot start a loop of auto-replies."""
     Event.create(kind=kind, item=item, message=message, at=clock.now(),
                  detail={"automated": prep.decision.automated, "channel": "email"})
-    relay.enqueue(message, ctx.relay_delay, prep.got_it)
+    if prep.decision.automated is None:
+        relay.enqueue(message, ctx.relay_delay, prep.got_it)
 
 
 def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingMail
@@ -221,6 +224,10 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
             return Outcome("ignored", claim.item, reasons + [
                 f"Duplicate: Message-ID {parsed.message_id} was already received "
                 f"(spool {claim.spool_id}, {where})."])
+    if decision.forwarding_confirmation:
+        return Outcome("ignored", None, reasons + [
+            "Not filed as an item: a forwarding confirmation is for the admins, who find "
+            "its code and link on the capture addresses page."])
     if decision.automated == "bounce":
         linked = mark_bounced(decision.bounced_message_ids, decision.bounced_recipients,
                               f"bounce report from {parsed.sender.email if parsed.sender else '?'}"

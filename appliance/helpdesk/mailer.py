@@ -9,7 +9,8 @@ from appliance.config import Config
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.settingstore import current as setting
 from appliance.helpdesk.models import Item, Message, OutgoingMail, OutgoingRecipient, Person
-from appliance.helpdesk.rendering import Appearance, render_email
+from appliance.helpdesk.rendering import Appearance, RenderError, render_email, render_part
+from appliance.helpdesk.sandbox import budget
 from appliance.mta import outbox
 from appliance.mta.compose import Outgoing, compose
 from appliance.mta.dkim import Signer
@@ -84,6 +85,20 @@ class Mailer:
                               subject=rendered.subject, message_id=message_id, kind=kind,
                               item=item, conversation_message=conversation_message,
                               signed_detail=describe(signer))
+
+    def suppress(self, *, to: Person, subject_source: str, context: dict, kind: str,
+                 reason: str, item: Item | None = None) -> OutgoingMail:
+        """Record automated mail auto-reply protection keeps back (status ``suppressed``
+        with ``reason`` in the outgoing log) instead of sending it."""
+        try:
+            with budget(context):
+                subject = " ".join(render_part("subject", subject_source, context).split())
+        except RenderError:
+            subject = f"[#{item.id}] {item.title}" if item else subject_source
+        return outbox.suppress(
+            mail_from=self.setting("outbound.from_address"), recipients=[to.email],
+            subject=subject, kind=kind, item=item, reason=reason,
+            message_id=mailids.make_message_id(self.domain, item.id if item else None))
 
 
 def describe(signer: Signer) -> str:

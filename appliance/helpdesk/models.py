@@ -203,7 +203,7 @@ class OutgoingMail(BaseModel):
 class OutgoingRecipient(BaseModel):
     mail = ForeignKeyField(OutgoingMail, backref="recipients", on_delete="CASCADE")
     email = CharField(index=True)
-    status = CharField(default="queued")  # queued | deferred | delivered | bounced | failed
+    status = CharField(default="queued")  # queued|deferred|delivered|bounced|failed|suppressed
     remote = CharField(null=True)         # the server that answered last
     reply = TextField(null=True)          # its reply line
     updated_at = UTCDateTimeField(default=clock.now)
@@ -212,7 +212,7 @@ class OutgoingRecipient(BaseModel):
 class OutgoingEvent(BaseModel):
     mail = ForeignKeyField(OutgoingMail, backref="events", on_delete="CASCADE")
     at = UTCDateTimeField(default=clock.now)
-    event = CharField()   # queued | signed | attempt | delivered | deferred | bounced | failed
+    event = CharField()   # queued|signed|attempt|delivered|deferred|bounced|failed|suppressed
     detail = TextField(default="")
 
 

@@ -1,21 +1,19 @@
 """Auto-reply protection: automated mail never goes to mailboxes that are not people, to
-addresses that bounced recently, or more often than the hourly limits allow."""
+addresses that bounced recently, or more often than the hourly limits allow.  What it keeps
+back is in the outgoing log as ``suppressed`` with the reason (``Mailer.suppress``)."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
+from appliance.addresses import is_noreply
 from appliance.helpdesk.models import OutgoingMail, OutgoingRecipient
 
 AUTOMATED_KINDS = ("auto_reply", "automated", "relay_automated")
-_NOT_A_PERSON = re.compile(
-    r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?|"
-    r"notifications?|daemon|root)([-+._].*)?$", re.I)
 BOUNCE_MEMORY = timedelta(days=7)
 
 
 def not_a_person(email: str) -> bool:
-    return bool(_NOT_A_PERSON.match(email.split("@", 1)[0]))
+    return is_noreply(email)
 
 
 def refusal(email: str, item_id: int | None, now: datetime, per_address: int,
@@ -30,12 +28,16 @@ def refusal(email: str, item_id: int | None, now: datetime, per_address: int,
     if bounced:
         return f"mail to {email} bounced within the last 7 days"
     hour = now - timedelta(hours=1)
+    # what was kept back (suppressed) is not counted: only mail that went out
     automated = (OutgoingRecipient.select().join(OutgoingMail)
-                 .where(OutgoingMail.kind.in_(AUTOMATED_KINDS), OutgoingMail.created_at >= hour))
+                 .where(OutgoingMail.kind.in_(AUTOMATED_KINDS), OutgoingMail.created_at >= hour,
+                        OutgoingMail.status != "suppressed"))
     if automated.where(OutgoingRecipient.email == email).count() >= per_address:
-        return f"{email} already got {per_address} automated emails within the hour"
+        return (f"{email} already got {per_address} automated emails within the hour "
+                f"(automations.max_per_address_hour)")
     if item_id is not None and automated.where(OutgoingMail.item == item_id).count() >= per_item:
-        return f"item #{item_id} already caused {per_item} automated emails within the hour"
+        return (f"item #{item_id} already caused {per_item} automated emails within the hour "
+                f"(automations.max_per_item_hour)")
     return None
 
 

@@ -56,6 +56,37 @@ def enqueue(message: Message, delay_seconds: int, already_seen: set[str] = froze
     return len(queued)
 
 
+def last_answer(item: Item) -> Message | None:
+    """The item's newest public message by an agent or admin (the box's last answer)."""
+    from appliance.helpdesk.models import User
+    staff = User.select(User.person).where(User.active == True)  # noqa: E712
+    return (item.messages.where(Message.internal == False,  # noqa: E712
+                                Message.author.in_(staff))
+            .order_by(Message.created_at.desc(), Message.id.desc()).first())
+
+
+def catch_up(item: Item, person: Person, delay_seconds: int) -> bool:
+    """A follower added later gets the last public answer when they never received it
+    (neither by relay nor by seeing it); True when it was queued."""
+    answer = last_answer(item)
+    if answer is None or answer.author_id == person.id or not may_see(answer, person):
+        return False
+    if Seen.select().where(Seen.message == answer, Seen.person == person).exists():
+        return False
+    entry = RelayEntry.get_or_none(RelayEntry.message == answer, RelayEntry.person == person)
+    due = clock.now() + timedelta(seconds=delay_seconds)
+    if entry is None:
+        RelayEntry.create(message=answer, person=person, item=item, due_at=due)
+    elif entry.state in ("pending", "sent"):
+        return False
+    else:   # skipped or failed before: they never got it
+        RelayEntry.update(state="pending", due_at=due, done_at=None, mail=None,
+                          error=None).where(RelayEntry.id == entry.id).execute()
+    log.info("relay item=%s to=%s: the new follower gets answer %s", item.id, person.email,
+             answer.id)
+    return True
+
+
 def mark_seen(item: Item, person: Person, now: datetime | None = None) -> int:
     """``person`` opened ``item``: its messages are seen and will not be relayed to them."""
     now = now or clock.now()
@@ -111,8 +142,15 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
                     error = f"template relay: {exc}"
                     log.warning("relay item=%s to=%s failed: %s", item.id, person.email,
                                 error)
-            elif why:
+            elif why and relay_on:
                 log.info("relay item=%s to=%s skipped: %s", item.id, person.email, why)
+                newest = max((e.message for e in fresh), key=lambda m: (m.created_at, m.id))
+                mailer.suppress(to=person, subject_source=templates.get("relay").subject,
+                                context=ctx.for_item(item, person, mailer.cfg.public_url,
+                                                     mailer.appearance().company_name,
+                                                     newest),
+                                kind="relay_automated", item=item,
+                                reason=f"not sent: relay of automatic messages: {why}")
             state = "failed" if error else "sent" if mail else (
                 "seen" if not fresh else "skipped")
             ids = [e.id for e in entries]

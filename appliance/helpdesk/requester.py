@@ -2,24 +2,15 @@
 
 Candidates come in order of preference from the kind of message; a candidate that is
 blocklisted, one of the box's own addresses or the company's support mailbox is skipped with
-a reason, and the next one is tried.  When none is left the item has no requester and no
-auto-reply is sent.
+a reason, and the next one is tried.  A no-reply candidate (a contact form's
+``noreply@shop.example``) gives way to the person its Reply-To names.  When none is left
+the item has no requester and no auto-reply is sent.
 """
 from __future__ import annotations
 
-import re
+from appliance.addresses import Person, is_noreply, matches
 
-from appliance.addresses import Person, local_of, matches
-
-# Senders that never read replies: bounces, postmasters and no-reply robots.
-NOREPLY_LOCAL = re.compile(
-    r"^(mailer[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|"
-    r"noreply|bounces?|mail[-_.]?delivery|nicht[-_.]?antworten|ne[-_.]?pas[-_.]?repondre|"
-    r"no[-_.]?responder)([-_.+].*)?$", re.I)
-
-
-def is_noreply(email: str) -> bool:
-    return bool(NOREPLY_LOCAL.match(local_of(email)))
+REPLY_TO = "from Reply-To"   # the role of the Reply-To candidate (helpdesk/classify.py)
 
 
 class Exclusions:
@@ -62,11 +53,22 @@ def choose_requester(candidates: list[tuple[Person | None, str]], ex: Exclusions
         if why:
             reasons.append(f"{person.email} ({role}) cannot be the requester: {why}.")
             continue
+        if is_noreply(person.email) and _person_in_reply_to(candidates, ex):
+            reasons.append(f"{person.email} ({role}) is a no-reply address, as contact forms "
+                           "and web shops send from: the person in Reply-To wrote it.")
+            continue
         reasons.append(f"The requester is {person.email}, {role}.")
         return person
     reasons.append("No usable requester address: the item has no requester and gets no "
                    "auto-reply.")
     return None
+
+
+def _person_in_reply_to(candidates: list[tuple[Person | None, str]], ex: Exclusions
+                        ) -> Person | None:
+    """The Reply-To candidate when it names a person who can be the requester."""
+    return next((p for p, role in candidates if p is not None and role == REPLY_TO
+                 and not ex.why_not_requester(p.email) and not is_noreply(p.email)), None)
 
 
 def choose_followers(requester: Person | None, extra: list[Person], to_cc: list[Person],

@@ -78,10 +78,22 @@ def item_summaries(items) -> list[dict]:
     return docs
 
 
+AUTOMATED_WORDS = {"auto_reply": "automatic reply", "bulk": "bulk mail"}
+
+
+def automated_kind(message: Message) -> str | None:
+    """The automated family of the mail a message came in with (an out-of-office reply is
+    ``auto_reply``); None for people's messages and the box's own."""
+    if message.incoming_id is None:
+        return None
+    incoming = message.incoming
+    return (incoming.decision or {}).get("automated") if incoming else None
+
+
 def message_json(message: Message) -> dict:
     return {"id": message.id, "author": person(message.author), "body": message.body,
             "internal": message.internal, "created_at": iso(message.created_at),
-            "automation": message.automation,
+            "automation": message.automation, "automated": automated_kind(message),
             "message_id": message.message_id,
             "attachments": [{"filename": a.filename, "content_type": a.content_type,
                              "size": a.size} for a in message.attachments]}
@@ -140,7 +152,9 @@ def outgoing_json(mail, full: bool = False) -> dict:
            "next_attempt_at": iso(mail.next_attempt_at) if mail.status in (
                "queued", "deferred") else None,
            "recipients": [{"email": r.email, "status": r.status, "remote": r.remote,
-                           "reply": r.reply} for r in recipients]}
+                           "reply": r.reply} for r in recipients],
+           # suppressed: why auto-reply protection kept it back (it was never sent)
+           "reason": next((r.reply for r in recipients if r.status == "suppressed"), None)}
     if full:
         doc["raw"] = bytes(mail.raw).decode("utf-8", "replace")
         doc["events"] = [{"at": iso(e.at), "event": e.event, "detail": e.detail}

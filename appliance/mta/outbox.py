@@ -12,7 +12,10 @@ from appliance.helpdesk.models import (Item, Message, OutgoingEvent, OutgoingMai
 log = logging.getLogger("appliance.outbox")
 
 UNFINISHED = ("queued", "deferred")
-FINISHED = ("delivered", "bounced", "failed")
+# suppressed: automated mail the box chose not to send (auto-reply protection: a rate
+# limit, a no-reply address, a recent bounce); kept in the log with the reason, never sent
+FINISHED = ("delivered", "bounced", "failed", "suppressed")
+STATUSES = UNFINISHED + FINISHED
 
 
 def event(mail: OutgoingMail, name: str, detail: str = "") -> None:
@@ -36,6 +39,23 @@ def enqueue(signed: bytes, *, mail_from: str, recipients: list[str], subject: st
              kind, item.id if item else "-", ",".join(recipients))
     if signed_detail:
         event(mail, "signed", signed_detail)
+    return mail
+
+
+def suppress(*, mail_from: str, recipients: list[str], subject: str, message_id: str,
+             kind: str, reason: str, item: Item | None = None) -> OutgoingMail:
+    """Record automated mail that is not sent, and why, in the outgoing log (in the
+    caller's transaction): status ``suppressed``, no message body, nothing to deliver."""
+    now = clock.now()
+    mail = OutgoingMail.create(created_at=now, kind=kind, item=item, subject=subject,
+                               message_id=message_id, mail_from=mail_from, raw=b"",
+                               status="suppressed", finished_at=now)
+    for email in recipients:
+        OutgoingRecipient.create(mail=mail, email=email, status="suppressed",
+                                 reply=reason[:2000], updated_at=now)
+    event(mail, "suppressed", reason)
+    log.info("suppressed outgoing=%s kind=%s item=%s to=%s: %s", mail.id, kind,
+             item.id if item else "-", ",".join(recipients), reason)
     return mail
 
 

@@ -126,7 +126,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
                       agent_forwarding=setting_value("intake.agent_forwarding",
                                                      cfg.domain) == "true",
                       forwarding_help=field("intake.agent_forwarding", cfg.domain)["help"],
-                      mailbox=mailbox, from_address=from_address)
+                      mailbox=mailbox, from_address=from_address,
+                      confirmations=capture.forwarding_confirmations())
 
     @app.post("/admin/capture/agent-forwarding", **admin)
     def agent_forwarding():

@@ -11,8 +11,9 @@ from peewee import JOIN
 from appliance import addresses, clock
 from appliance.helpdesk import conversation, following, people, relay
 from appliance.helpdesk.settingstore import current as setting
-from appliance.helpdesk.models import Item, ItemType, Message, Person, User, db
-from appliance.helpdesk.views import item_summary
+from appliance.helpdesk.models import (IncomingMail, Item, ItemType, Message, Person,
+                                       RelayEntry, User, db)
+from appliance.helpdesk.views import AUTOMATED_WORDS, automated_kind, item_summary
 from appliance.settings import SettingError
 from appliance.webadmin import queries, security
 from appliance.webadmin.pages import Paging, done, render
@@ -23,7 +24,12 @@ def post(cfg, item: Item, author: Person, body: str, internal: bool) -> tuple[Me
     says in words what happens next."""
     delay = int(setting("relay.delay_seconds", cfg.domain))
     message = conversation.post(item, author, body, internal, relay_delay=delay)
-    return message, f"followers who have not seen it within {delay} s get it by email"
+    waiting = [e.person.email for e in RelayEntry.select().where(RelayEntry.message == message)]
+    if not waiting:
+        return message, "nobody else follows it, so it is not mailed to anyone"
+    return message, (f"{', '.join(waiting[:5])}{' and others' if len(waiting) > 5 else ''} "
+                     f"get{'s' if len(waiting) == 1 else ''} it by email unless they see it "
+                     f"within {delay} s")
 
 
 def parse_due(value: str):
@@ -73,20 +79,30 @@ def routes(app: bottle.Bottle, cfg) -> None:
 
     @app.get("/items/<item_id:int>")
     def item_page(item_id):
-        item = _item(item_id)
+        return _page(_item(item_id))
+
+    def _page(item: Item, reply_error: str | None = None, draft: str = ""):
         user = security.current_user()
         relay.mark_seen(item, user.person)
-        messages = list(item.messages.select(Message, Person)
+        messages = list(item.messages.select(Message, Person, IncomingMail.id,
+                                             IncomingMail.decision)
                         .join(Person, on=(Message.author == Person.id), join_type=JOIN.LEFT_OUTER)
+                        .switch(Message)
+                        .join(IncomingMail, on=(Message.incoming == IncomingMail.id),
+                              join_type=JOIN.LEFT_OUTER)
                         .order_by(Message.created_at, Message.id))
+        automated = {m.id: AUTOMATED_WORDS.get(automated_kind(m) or "") for m in messages}
         summary = item_summary(item)
         return render("item.html", item=item, messages=messages,
+                      automated=automated,
                       followers=people.followers(item), copied=following.copied(item),
                       bounced=summary["bounced"],
                       requester_bounced=summary["requester_bounced"],
                       statuses=conversation.STATUSES, priorities=conversation.PRIORITIES,
                       assignees=users(),
-                      due_value=clock.iso(item.due_at)[:16] if item.due_at else "")
+                      due_value=clock.iso(item.due_at)[:16] if item.due_at else "",
+                      reply_error=reply_error, draft=draft,
+                      reaches_customer=conversation.reaches_customer(item, user.person))
 
     @app.get("/items/<item_id:int>/messages/<message_id:int>/frame")
     def message_frame(item_id, message_id):
@@ -103,7 +119,11 @@ def routes(app: bottle.Bottle, cfg) -> None:
         if not body:
             done("Write something first: the message was empty.", f"/items/{item_id}#reply")
         user = security.current_user()
-        message, next_step = post(cfg, item, user.person, body, internal)
+        try:
+            message, next_step = post(cfg, item, user.person, body, internal)
+        except conversation.NobodyWouldReceive as exc:
+            bottle.response.status = 409    # the reply stays in the form, nothing is posted
+            return _page(item, reply_error=str(exc), draft=body)
         relay.mark_seen(item, user.person)
         what = "Internal note added" if internal else "Reply posted"
         done(f"{what}; {next_step}.", f"/items/{item_id}#m{message.id}")
@@ -148,10 +168,16 @@ def routes(app: bottle.Bottle, cfg) -> None:
         email = addresses.normalize(value)
         if not email:
             done(f"Not an email address: {value}", f"/items/{item_id}#followers")
+        delay = int(setting("relay.delay_seconds", cfg.domain))
         with db.atomic():
-            added = following.follow(item, people.get(addresses.Person(email, None)))
-        done(f"{email} {'now follows' if added else 'already follows'} this item.",
-             f"/items/{item_id}#followers")
+            person = people.get(addresses.Person(email, None))
+            added = conversation.add_follower(item, person, delay)
+        caught_up = added and RelayEntry.select().where(
+            RelayEntry.item == item, RelayEntry.person == person,
+            RelayEntry.state == "pending").exists()
+        done(f"{email} {'now follows' if added else 'already follows'} this item"
+             + (f"; they get the last answer by email within {delay} s." if caught_up
+                else "."), f"/items/{item_id}#followers")
 
     @app.post("/items/<item_id:int>/followers/remove")
     def remove_follower(item_id):

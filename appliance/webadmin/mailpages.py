@@ -37,6 +37,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
                                             queries.OUTGOING_STATUSES else "",
                                             paging.size + 1, paging.offset))
         recipients = queries.outgoing_recipients(mails)
+        suppressed = queries.suppressed_reasons(mails)
         values = submitted or {}
         errors = errors or {}
         fields = {k: field(k, cfg.domain, values.get(k), errors.get(k)) for k in SMTP_KEYS}
@@ -46,6 +47,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         from_default = fields["outbound.from_address"]["value"] == \
             fields["outbound.from_address"]["default"]
         return render("outgoing.html", tab="outgoing", mails=mails, recipients=recipients,
+                      suppressed=suppressed,
                       paging=paging, q=text, status=status,
                       statuses=queries.OUTGOING_STATUSES, fields=fields,
                       smtp_host=host, smtp_port=port or "587", errors=errors,

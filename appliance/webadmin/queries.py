@@ -15,7 +15,7 @@ from appliance.webadmin.search import item_number, match_expression, pg_search_i
 
 ITEM_STATUSES = ["open", "pending", "resolved", "closed"]
 INCOMING_ACTIONS = ["created", "appended", "ignored", "failed"]
-OUTGOING_STATUSES = ["queued", "deferred", "delivered", "bounced", "failed"]
+OUTGOING_STATUSES = ["queued", "deferred", "delivered", "bounced", "failed", "suppressed"]
 
 
 def _search_ids(fts: str, table: str, expression: str, where: list[tuple[str, object]],
@@ -133,6 +133,16 @@ def incoming(text: str = "", action: str = "", limit: int = 50, offset: int = 0)
 def outgoing(text: str = "", status: str = "", limit: int = 50, offset: int = 0):
     return _log(OutgoingMail, "outgoing_fts", "outgoingmail", OutgoingMail.created_at,
                 "status", status, text, limit, offset)
+
+
+def suppressed_reasons(mails) -> dict[int, str]:
+    """Why each suppressed mail of a page was not sent, in one query."""
+    ids = [m.id for m in mails if m.status == "suppressed"]
+    if not ids:
+        return {}
+    return {r.mail_id: r.reply or "" for r in
+            OutgoingRecipient.select(OutgoingRecipient.mail, OutgoingRecipient.reply)
+            .where(OutgoingRecipient.mail.in_(ids))}
 
 
 def outgoing_recipients(mails) -> dict[int, list[str]]:
