@@ -354,3 +354,22 @@ def test_dns_text_output(box):
         assert r["value"] in out
         assert r["explanation"] in out
         assert r["zone"] in out
+
+
+def test_rsa_is_done_by_openssl_with_the_very_bytes_dkimpy_makes(box):
+    """The RSA step of signing runs in OpenSSL (``cryptography``), about ten times faster
+    than dkimpy's pure-Python RSA; PKCS#1 v1.5 is deterministic, so the signature must be
+    byte for byte what dkimpy itself computes (the verifiers above check it too)."""
+    from appliance.mta import dkim as ours
+    assert dkim.RSASSA_PKCS1_v1_5_sign is ours._openssl_rsa_sign
+    signer = Signer.from_config(config.load(box.ini), "support@box.example", False)
+    raw = (b"From: Support <support@box.example>\r\nTo: ben@client.example\r\n"
+           b"Subject: Hello\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n"
+           b"Message-ID: <same@box.example>\r\n\r\nHello\r\n")
+    fast = signer.sign(raw)
+    try:
+        dkim.RSASSA_PKCS1_v1_5_sign = ours._PUREPY_RSA_SIGN
+        slow = signer.sign(raw)
+    finally:
+        dkim.RSASSA_PKCS1_v1_5_sign = ours._openssl_rsa_sign
+    assert fast == slow

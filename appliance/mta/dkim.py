@@ -16,8 +16,8 @@ from pathlib import Path
 import dkim as dkimpy
 import nacl.encoding
 import nacl.signing
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 # RFC 6376 §5.4.1 recommended set, plus the MIME and Auto-Submitted headers whose change
 # alters what the reader sees or how a mailer treats the message.  Signed when present.
@@ -32,6 +32,34 @@ SIGNED_HEADERS = (
 # Listed once more than present (RFC 6376 §5.4.2 / §8.15): a further instance added in
 # transit (a second From shown to the reader instead of ours) breaks the signature.
 OVERSIGNED = ("from",)
+
+
+_PUREPY_RSA_SIGN = dkimpy.RSASSA_PKCS1_v1_5_sign
+_OPENSSL_KEYS: dict[int, rsa.RSAPrivateKey] = {}
+_HASHES = {"sha256": hashes.SHA256, "sha1": hashes.SHA1}
+
+
+def _openssl_rsa_sign(digest, private_key: dict) -> bytes:
+    """dkimpy's RSASSA-PKCS1-v1_5 signing step done by OpenSSL (``cryptography``): the
+    same signature bytes in about a tenth of the time (dkimpy's pure-Python RSA was 83-94%
+    of signing).  dkimpy still canonicalises, hashes, builds the header and verifies.
+    ``private_key`` is dkimpy's parsed key; its OpenSSL twin is kept per modulus."""
+    algorithm = _HASHES.get(getattr(digest, "name", "").lower())
+    if algorithm is None:
+        return _PUREPY_RSA_SIGN(digest, private_key)
+    key = _OPENSSL_KEYS.get(private_key["modulus"])
+    if key is None:
+        public = rsa.RSAPublicNumbers(private_key["publicExponent"], private_key["modulus"])
+        key = rsa.RSAPrivateNumbers(
+            private_key["prime1"], private_key["prime2"], private_key["privateExponent"],
+            private_key["exponent1"], private_key["exponent2"], private_key["coefficient"],
+            public).private_key()
+        _OPENSSL_KEYS[private_key["modulus"]] = key
+    return key.sign(digest.digest(), padding.PKCS1v15(), utils.Prehashed(algorithm()))
+
+
+# dkimpy looks the signing function up in its module at each signature
+dkimpy.RSASSA_PKCS1_v1_5_sign = _openssl_rsa_sign
 
 
 def generate_rsa_key(path: Path, bits: int = 2048) -> None:
