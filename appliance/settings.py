@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from appliance.addresses import normalize
+from appliance.config import BOOTSTRAP
 
 
 class SettingError(ValueError):
@@ -180,4 +181,14 @@ def doc_text() -> str:
              " Generated from appliance/settings.py.", "",
              "| key | default | meaning |", "|---|---|---|"]
     lines += [f"| `{s.key}` | `{s.default or '(empty)'}` | {s.help} |" for s in SETTINGS.values()]
+    lines += ["", "## Bootstrap keys (the ini file)", "",
+              "Read when a service starts (restart it after a change); `KEY` is "
+              "`section.key`, e.g. `[dns] table` is `dns.table`. In tests and air-gapped "
+              "demos `dns.table` answers every lookup from a JSON file; otherwise "
+              "`dns.nameservers` (empty: the system's resolvers), `dns.port` and "
+              "`dns.timeout` (one query; a whole message's lookups share a 5 s budget) "
+              "choose the resolvers.", "",
+              "| key | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{key}` | `{default or '(empty)'}` | {help_} |"
+              for key, (default, help_) in BOOTSTRAP.items()]
     return "\n".join(lines) + "\n"

@@ -112,14 +112,20 @@ class Appliance:
                  "--smtp-listen", f"127.0.0.1:{self.smtp_port}",
                  "--web-listen", f"127.0.0.1:{free_port()}",
                  "--admin-email", f"admin@{DOMAIN}", "--admin-password", "bench-pw-123")
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(self.ini, encoding="utf-8")
+        for section in ("smtp", "dns"):
+            if not parser.has_section(section):
+                parser.add_section(section)
         if self.processes:
-            parser = configparser.ConfigParser(interpolation=None)
-            parser.read(self.ini, encoding="utf-8")
-            if not parser.has_section("smtp"):
-                parser.add_section("smtp")
             parser.set("smtp", "processes", self.processes)
-            with open(self.ini, "w", encoding="utf-8") as fh:
-                parser.write(fh)
+        # every lookup answered from an empty table: a benchmark never asks the system's
+        # resolver (each message then authenticates as "none", as offline mail does)
+        table = self.data / "dns.json"
+        table.write_text("{}")
+        parser.set("dns", "table", str(table))
+        with open(self.ini, "w", encoding="utf-8") as fh:
+            parser.write(fh)
 
     def start(self, service: str, timeout: float) -> None:
         log = open(self.root / f"{service}.log", "ab")
