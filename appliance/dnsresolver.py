@@ -30,6 +30,8 @@ import dns.reversename
 
 TIMEOUT = 2.0    # seconds for one server to answer one query
 LIFETIME = 4.0   # seconds for one whole query, all servers and retries included
+DEAD_AFTER = 3   # timeouts in a row after which the nameservers count as not answering
+DEAD_FOR = 30.0  # seconds they are then cut out (each query fails at once), before a retry
 NULL_MX = "."    # the exchange of a null MX (RFC 7505): the domain accepts no mail
 
 
@@ -100,8 +102,24 @@ def normalize_name(name: str) -> str:
     return dns.reversename.from_address(str(ip)).to_text(omit_final_dot=True).lower()
 
 
+class _InFlight:
+    """One query being asked; threads asking the same wait for its outcome."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: list | None = None
+        self.error: BaseException | None = None
+
+
 class DNSResolver:
-    """The real resolver: dnspython with short timeouts and a small shared cache."""
+    """The real resolver: dnspython with short timeouts and a shared cache (answers and
+    negative answers, each for its TTL), safe to use from many threads at once.
+
+    Identical queries in flight at the same moment are asked once and their outcome
+    shared.  Nameservers that time out :data:`DEAD_AFTER` times in a row are cut out for
+    :data:`DEAD_FOR` seconds: each query then fails at once with :class:`DNSTimeout`
+    (mail is filed with ``temperror``) instead of waiting out its timeout, one message
+    after another; the first query after that tries them again."""
 
     def __init__(self, nameservers: list[str] | None = None, *, port: int = 53,
                  timeout: float = TIMEOUT, lifetime: float = LIFETIME) -> None:
@@ -116,14 +134,67 @@ class DNSResolver:
             self._resolver.port = port
         self._resolver.timeout = timeout
         self._resolver.lifetime = lifetime
-        self._resolver.cache = dns.resolver.LRUCache(2000)
+        self._resolver.cache = dns.resolver.LRUCache(20000)
+        self._lock = threading.Lock()
+        self._inflight: dict[tuple[str, str], _InFlight] = {}
+        self._timeouts = 0
+        self._dead_until = 0.0
+        self._clock = time.monotonic
 
     @property
     def lifetime(self) -> float:
         return float(self._resolver.lifetime)
 
     def query(self, name: str, rdtype: str, *, lifetime: float | None = None) -> list:
-        """Raw rdata objects of one query, dnspython's exceptions mapped onto ours."""
+        """Raw rdata objects of one query, dnspython's exceptions mapped onto ours;
+        merged with the same query in flight, refused at once while the nameservers are
+        cut out."""
+        key = (normalize_name(name), rdtype)
+        with self._lock:
+            left = self._dead_until - self._clock()
+            if left > 0:
+                raise DNSTimeout(f"{key[0]} {rdtype}: the nameservers did not answer "
+                                 f"{DEAD_AFTER} queries in a row; not asked for another "
+                                 f"{left:.0f} s", *key)
+            flight = self._inflight.get(key)
+            mine = flight is None
+            if mine:
+                flight = self._inflight[key] = _InFlight()
+        if not mine:
+            wait = lifetime if lifetime is not None else self.lifetime
+            if not flight.done.wait(wait + 0.5):
+                raise DNSTimeout(f"{key[0]} {rdtype}: timed out (waiting for the same "
+                                 f"query)", *key)
+            if flight.error is not None:
+                raise flight.error
+            return list(flight.result or [])
+        try:
+            flight.result = self._ask(name, rdtype, lifetime)
+            self._answered(True)
+            return flight.result
+        except DNSTimeout as exc:
+            flight.error = exc
+            self._answered(False)
+            raise
+        except BaseException as exc:
+            flight.error = exc
+            self._answered(True)   # an answer, if a negative one: the servers are alive
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+            flight.done.set()
+
+    def _answered(self, alive: bool) -> None:
+        with self._lock:
+            if alive:
+                self._timeouts = 0
+                return
+            self._timeouts += 1
+            if self._timeouts >= DEAD_AFTER:
+                self._dead_until = self._clock() + DEAD_FOR
+
+    def _ask(self, name: str, rdtype: str, lifetime: float | None) -> list:
         qname = normalize_name(name)
         try:
             dname = dns.name.from_text(qname)

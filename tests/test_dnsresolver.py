@@ -33,7 +33,8 @@ SERVFAIL = {"broken.example"}
 class ZoneServer:
     """A UDP DNS server on loopback answering from ZONE (``answer=False``: never answers)."""
 
-    def __init__(self, answer: bool = True) -> None:
+    def __init__(self, answer: bool = True, delay: float = 0.0) -> None:
+        self.delay = delay       # seconds before each answer, answers sent concurrently
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.1)
@@ -52,7 +53,11 @@ class ZoneServer:
                 continue
             self.queries += 1
             if self.answer:
-                self.sock.sendto(self._reply(dns.message.from_wire(data)).to_wire(), peer)
+                wire = self._reply(dns.message.from_wire(data)).to_wire()
+                if self.delay:
+                    threading.Timer(self.delay, self.sock.sendto, (wire, peer)).start()
+                else:
+                    self.sock.sendto(wire, peer)
 
     def _reply(self, query: dns.message.Message) -> dns.message.Message:
         reply = dns.message.make_response(query)
@@ -261,3 +266,60 @@ def test_configure_builds_a_short_timeout_resolver(silent):
             dnsresolver.get_resolver().txt("acme.example")
     finally:
         dnsresolver.set_resolver(previous)
+
+
+def test_nameservers_that_stop_answering_are_cut_out_then_tried_again(silent):
+    """Three timeouts in a row: the next queries fail at once (temperror for the mail)
+    instead of each waiting out its timeout; after DEAD_FOR they are asked again."""
+    now = [1000.0]
+    r = DNSResolver(["127.0.0.1"], port=silent.port, timeout=0.2, lifetime=0.3)
+    r._clock = lambda: now[0]
+    for n in range(dnsresolver.DEAD_AFTER):
+        with pytest.raises(DNSTimeout):
+            r.txt(f"a{n}.example")
+    asked = silent.queries
+    started = time.monotonic()
+    with pytest.raises(DNSTimeout, match="did not answer 3 queries in a row"):
+        r.txt("b.example")
+    assert time.monotonic() - started < 0.05 and silent.queries == asked
+    now[0] += dnsresolver.DEAD_FOR + 1
+    with pytest.raises(DNSTimeout, match="timed out"):
+        r.txt("c.example")
+    assert silent.queries > asked
+
+
+def test_an_answer_keeps_the_nameservers_in(zone):
+    r = DNSResolver(["127.0.0.1"], port=zone.port, timeout=0.3, lifetime=0.6)
+    r._answered(False)
+    r._answered(False)
+    assert r.txt("acme.example")         # an answer resets the count
+    r._answered(False)
+    r._answered(False)
+    assert r.mx("acme.example")
+
+
+def test_the_same_query_in_flight_is_asked_once():
+    server = ZoneServer(delay=0.3)
+    try:
+        r = DNSResolver(["127.0.0.1"], port=server.port, timeout=2, lifetime=3)
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(r.txt("acme.example")))
+                   for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert len(results) == 10 and all(x == results[0] for x in results)
+        assert server.queries == 1
+    finally:
+        server.close()
+
+
+def test_negative_answers_are_cached_for_their_ttl(zone):
+    r = DNSResolver(["127.0.0.1"], port=zone.port, timeout=0.5, lifetime=1)
+    for _ in range(3):
+        with pytest.raises(NXDomain):
+            r.txt("missing.example")
+        with pytest.raises(NoAnswer):
+            r.ptr("acme.example")
+    assert zone.queries == 2
