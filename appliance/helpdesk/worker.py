@@ -23,7 +23,7 @@ from appliance.helpdesk.automations import Engine
 from appliance.helpdesk.mailer import Mailer
 from appliance.helpdesk.database import open_database
 from appliance.helpdesk.models import IncomingMail
-from appliance.mta import deliverer
+from appliance.mta import deliverer, limits
 from appliance.mta.auth import AuthResults, authenticate
 from appliance.mta.spool import Entry, Spool
 
@@ -88,15 +88,18 @@ class Worker:
         return row.action
 
     def run_once(self, limit: int = 200) -> int:
-        """Process what is waiting now; returns how many entries were handled."""
+        """Process what is waiting now; returns how many entries were handled.  The
+        sender authentication (DNS) of the next entries runs ahead in threads, so lookups
+        of different messages wait together, not one message after another."""
         ids = self.spool.pending(limit)
         if ids:
             ctx = intake.load_context(self.cfg.domain, self.cfg.attachments_dir)
-            ctx.authenticate = self.authenticate
-            for entry_id in ids:
-                if self.stopping:
-                    break
-                self.process_one(entry_id, ctx)
+            with AuthAhead(self.spool, ids, self.authenticate) as ahead:
+                ctx.authenticate = ahead.result
+                for entry_id in ids:
+                    if self.stopping:
+                        break
+                    self.process_one(entry_id, ctx)
         return len(ids)
 
     def housekeeping(self) -> None:
@@ -184,6 +187,60 @@ class Worker:
     def _stop(self, signum, frame) -> None:
         self.stopping = True
         self.wake.set()
+
+
+class AuthAhead:
+    """Authenticates spool entries :data:`WINDOW` ahead of intake, in threads.
+
+    One message needs about five TXT lookups (SPF and its includes, the DKIM key, DMARC,
+    HELO); done one message after another, a 50 ms DNS server allowed 3.5 tickets/s.  The
+    window bounds memory (each thread holds one message) and keeps order: intake still
+    takes entries one by one and asks :meth:`result`, which waits for that entry's
+    authentication or, for an entry not prepared ahead, runs it there."""
+
+    WINDOW = 16
+
+    def __init__(self, spool: Spool, ids: list[str], authenticate) -> None:
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+        self.spool, self.authenticate = spool, authenticate
+        self.todo = deque(ids)
+        self.pool = ThreadPoolExecutor(self.WINDOW, thread_name_prefix="auth")
+        self.futures: dict[str, object] = {}
+        self._fill()
+
+    def _ahead(self, entry_id: str) -> AuthResults | None:
+        try:
+            entry = self.spool.read(entry_id)
+        except (OSError, ValueError):
+            return None   # intake finds out and records why
+        return self.authenticate(Entry(entry.id, entry.envelope,
+                                       limits.bound(entry.raw).raw))
+
+    def _fill(self) -> None:
+        while self.todo and len(self.futures) < self.WINDOW:
+            entry_id = self.todo.popleft()
+            self.futures[entry_id] = self.pool.submit(self._ahead, entry_id)
+
+    def result(self, entry: Entry) -> AuthResults:
+        future = self.futures.pop(entry.id, None)
+        self._fill()
+        results = None
+        if future is not None:
+            try:
+                results = future.result()
+            except Exception:
+                log.exception("authentication ahead failed spool=%s; once more", entry.id)
+        return results if results is not None else self.authenticate(entry)
+
+    def __enter__(self) -> "AuthAhead":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.todo.clear()
+        for future in self.futures.values():
+            future.cancel()
+        self.pool.shutdown(wait=True)
 
 
 def authenticator(cfg: Config):
