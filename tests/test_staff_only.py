@@ -89,6 +89,20 @@ def user(box, mail: str, name: str, role: str = "agent") -> str:
     return mail
 
 
+def panel_page(box, path: str, who: tuple[str, str] = (ADMIN, "admin-pw-123")) -> str:
+    """A page of the panel (the web app in-process on the box's database)."""
+    from appliance import config
+    from appliance.webadmin.app import make_app
+    from appliance.webadmin.testclient import Client
+    database = box.db()
+    try:
+        client = Client(make_app(config.load(box.ini)))
+        assert client.login(*who).status == 303
+        return client.get(path).text
+    finally:
+        database.close()
+
+
 @pytest.fixture
 def live(box):
     """The running box, relaying after one second to a loopback SMTP server."""
@@ -119,6 +133,12 @@ def test_the_admins_answer_to_the_new_ticket_email_never_reaches_the_customer(li
     auto = wait_mail(box, BEN, "thank you for your request")
     assert mailids.audience(auto["Message-ID"]) == "customer"
     assert "reply to this email to add to the conversation" in text_of(auto.as_bytes())
+    # the outgoing log says whom each mail is for, on the command line and in the panel
+    log = {r["message_id"]: r for r in box.json("mail", "outgoing")}
+    assert log[notice["Message-ID"]]["audience"] == "staff"
+    assert log[auto["Message-ID"]]["audience"] == "customer"
+    page = panel_page(box, f"/admin/email/outgoing/{log[notice['Message-ID']]['id']}")
+    assert "staff only" in page.split('id="audience"')[1].split("</dd>")[0]
 
     send(box, reply(notice, ADMIN, "Admin", LEAK, "<a1@box.example>"), sender=ADMIN)
     _, answer = incoming(box, 2)
