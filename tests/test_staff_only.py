@@ -162,6 +162,11 @@ def test_the_admins_answer_to_the_new_ticket_email_never_reaches_the_customer(li
     assert "Big prospect" not in text_of(relayed.as_bytes())
     assert "sent to the customer as a public answer" in text_of(relayed.as_bytes())
     assert all("Big prospect" not in text_of(r.data) for r in mails_to(box, ADMIN))
+    # Tom answered on the command line: the customer's next message reaches him
+    send(box, reply(auto, BEN, "Ben Carter", "Deal, send the contract.",
+                    "<q2@client.example>"))
+    to_tom = wait_mail(box, tom, "Deal, send the contract.", timeout=15)
+    assert "Big prospect" not in text_of(to_tom.as_bytes())   # customer-facing relay
 
 
 def test_assignee_and_answering_agent_hear_the_customers_replies(live):
