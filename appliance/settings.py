@@ -123,6 +123,10 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("intake.company_addresses", "", _address_list,
             "Your own support mailbox(es) that forward to the box, comma-separated; never "
             "a requester."),
+    Setting("intake.agents_follow", "true", _bool,
+            "The assignee and every agent or admin who posts on an item follow it, so the "
+            "relay mails them the customer's new messages (a blocklisted address never "
+            "follows)."),
     Setting("retention.hours", "72", _positive_int,
             "How long finished mail-log entries are kept."),
     Setting("appearance.company_name", "Support", _line,

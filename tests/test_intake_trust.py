@@ -120,7 +120,8 @@ def test_two_unauthenticated_mails_with_200_cc_mail_nobody_but_the_requester(liv
     answers = settled(box)[:-2]
     assert sorted(r["to"][0] for r in answers) == sorted([BEN] + STRANGERS[:9])
     assert len(box.sink.received) == 12
-    assert emails(show(box, 1)["followers"]) == [BEN] + STRANGERS[:9]
+    # the answering agent follows too (intake.agents_follow), before the people waiting
+    assert emails(show(box, 1)["followers"]) == [BEN, "maria@box.example"] + STRANGERS[:9]
 
 
 def test_forged_tag_from_a_domain_without_dmarc_makes_a_linked_item(live):
@@ -180,7 +181,8 @@ def test_reply_naming_our_message_id_appends_without_adding_its_cc(live):
     assert any("it may belong to #1" in r for r in theirs["reasons"])
     item = show(box, 1)
     assert [m["body"] for m in item["messages"]][-1] == "The LaserJet 4."
-    assert emails(item["followers"]) == [BEN]
+    # Dave is not added; Maria follows because she answered (intake.agents_follow)
+    assert emails(item["followers"]) == [BEN, "maria@box.example"]
     assert {c["email"]: c["state"] for c in item["copied"]} == {
         "dave@client.example": "listed"}
 

@@ -25,6 +25,8 @@ TRIGGERS = {
     "item_created": "an item is created",
     "message_posted": "a message is posted",
     "status_changed": "an item's status changes",
+    "item_assigned": "an item is assigned to an agent",
+    "customer_replied": "a customer replies by mail (not an agent, not automated mail)",
     "due_soon": "a task's due date is near",
     "sla_breached": "an item passes its SLA target for a first answer",
     "time_elapsed": "an item has not changed for a while",
@@ -42,6 +44,9 @@ DEFAULTS = [
     dict(code="A05", name="Task due soon", trigger="due_soon",
          conditions={"type": ["task"]},
          actions=[{"do": "send_email", "template": "task_due_soon", "to": "assignees"}],
+         enabled=True),
+    dict(code="A08", name="Assigned to you", trigger="item_assigned", conditions={},
+         actions=[{"do": "send_email", "template": "assigned", "to": "assignees"}],
          enabled=True),
     dict(code="A12", name="New ticket: tell the admins", trigger="item_created",
          conditions={"type": ["ticket"]},
@@ -271,7 +276,7 @@ class Engine:
         return self.mailer.setting(key)
 
     def fire(self, automation: Automation, item: Item, key: str, now: datetime,
-             message: Message | None = None) -> str | None:
+             message: Message | None = None, event: Event | None = None) -> str | None:
         """Run ``automation`` once for (item, key); None when it had already fired."""
         try:
             with db.atomic():
@@ -279,8 +284,8 @@ class Engine:
                                            at=now)
                 try:
                     with db.atomic():   # savepoint: a failed run leaves nothing half done
-                        outcomes = [self._act(automation, action, item, now, message)
-                                    for action in automation.actions]
+                        outcomes = [self._act(automation, action, item, now, message,
+                                              event) for action in automation.actions]
                     run.outcome = "; ".join(outcomes)
                 except RenderError as exc:
                     # this item's data breaks the template: this run fails, recorded with
@@ -307,12 +312,12 @@ class Engine:
                              item=item, reason=f"not sent: {reason}")
 
     def _act(self, automation: Automation, action: dict, item: Item, now: datetime,
-             message: Message | None) -> str:
+             message: Message | None, event: Event | None = None) -> str:
         do = action["do"]
         if do == "post_message":
             return self._post(automation, action, item, now)
         if do == "send_email":
-            return self._email(automation, action, item, now, message)
+            return self._email(automation, action, item, now, message, event)
         if do == "set_field" and action.get("field") in FIELDS:
             old = getattr(item, action["field"])
             setattr(item, action["field"], action["value"])
@@ -360,10 +365,15 @@ class Engine:
         return []
 
     def _email(self, automation: Automation, action: dict, item: Item, now: datetime,
-               message: Message | None) -> str:
+               message: Message | None, event: Event | None = None) -> str:
         template = templates.get(action["template"])
         results = []
+        # whoever made the change knows: an agent taking an item is not told of it
+        actor = (event.detail or {}).get("by") if event is not None else None
         for person in self._recipients(action["to"], item):
+            if actor is not None and person.id == actor:
+                results.append(f"not sent to {person.email}: they made the change")
+                continue
             why = self._refusal(person, item, now)
             if why:
                 self._suppressed(person, template.subject, item, now, "automated",
@@ -394,7 +404,8 @@ class Engine:
             if event.automation is None and not event.detail.get("automated"):
                 for automation in by_trigger.get(event.kind, []):
                     if matches(automation, event.item) and self.fire(
-                            automation, event.item, f"event:{event.id}", now, event.message):
+                            automation, event.item, f"event:{event.id}", now, event.message,
+                            event):
                         fired += 1
             Event.update(processed=True).where(Event.id == event.id).execute()
         return fired

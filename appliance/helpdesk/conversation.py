@@ -55,6 +55,7 @@ def post(item: Item, author: Person | None, body: str, internal: bool = False,
                                  created_at=now)
         if author is not None:
             Seen.get_or_create(message=message, person=author)
+        following.staff_follows(item, author, "they posted on it")
         if not internal and context.is_user(author):
             if item.first_response_at is None:
                 item.first_response_at = now
@@ -78,9 +79,12 @@ def add_follower(item: Item, person: Person, relay_delay: int = 60) -> bool:
 
 
 def update(item: Item, *, status: str | None = None, priority: str | None = None,
-           assignee: Person | None | bool = False, due_at: datetime | None | bool = False
-           ) -> list[str]:
-    """Change fields (``False`` leaves one as it is); returns what changed, in words."""
+           assignee: Person | None | bool = False, due_at: datetime | None | bool = False,
+           by: Person | None = None) -> list[str]:
+    """Change fields (``False`` leaves one as it is); returns what changed, in words.
+    ``by``: who changes them (the panel's user; None from the command line).  A new
+    assignee follows the item and an ``item_assigned`` event tells automations ("Assigned
+    to you")."""
     if status is not None and status not in STATUSES:
         raise SettingError(f"status must be one of {', '.join(STATUSES)}")
     if priority is not None and priority not in PRIORITIES:
@@ -99,6 +103,14 @@ def update(item: Item, *, status: str | None = None, priority: str | None = None
         if assignee is not False and assignee != item.assignee:
             changes.append(f"assignee -> {assignee.email if assignee else 'nobody'}")
             item.assignee = assignee
+            if assignee is not None:
+                following.staff_follows(item, assignee, "it is assigned to them")
+                latest = (Message.select().where(Message.item == item,
+                                                 Message.internal == False)  # noqa: E712
+                          .order_by(Message.created_at.desc(), Message.id.desc()).first())
+                Event.create(kind="item_assigned", item=item, message=latest, at=now,
+                             detail={"assignee": assignee.id,
+                                     "by": by.id if by is not None else None})
         if due_at is not False and due_at != item.due_at:
             changes.append(f"due -> {clock.iso(due_at) if due_at else 'none'}")
             item.due_at = due_at

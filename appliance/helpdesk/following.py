@@ -8,12 +8,19 @@ that appends without authentication adds nobody.  Automated mail (auto-replies, 
 automation's email) goes only to the requester and to agents and admins, never to people
 someone else put in Cc.  Without these rules two forged mails with 200 Cc addresses made
 the box send 200 DKIM-signed mails to strangers.
+
+Staff follow what they work on: the assignee and every agent or admin who posts on an item
+(in the panel, the command line or by mail) follow it while ``intake.agents_follow`` is on,
+so the relay brings them the customer's next messages (:func:`staff_follows`); a
+blocklisted address never follows.
 """
 from __future__ import annotations
 
+from appliance import addresses
 from appliance.helpdesk import people
 from appliance.helpdesk.context import is_user
-from appliance.helpdesk.models import Copied, Follower, Item, Person
+from appliance.helpdesk.models import Blocked, Copied, Follower, Item, Person
+from appliance.helpdesk.settingstore import current as setting
 
 MAX_PER_MAIL = 10      # followers (requester included) one mail may add
 MAX_RECORDED = 500     # people one mail may name on an item; the rest are only counted
@@ -117,3 +124,24 @@ def gets_automated(item: Item, person: Person) -> bool:
     """Automated mail about ``item`` may go to ``person``: its requester, or an agent or
     admin, never anyone else who follows it."""
     return person.id == item.requester_id or is_user(person)
+
+
+def staff_follows(item: Item, person: Person | None, why: str,
+                  reasons: list[str] | None = None) -> bool:
+    """An agent or admin who is assigned ``item`` or posts on it follows it (unless
+    ``intake.agents_follow`` is off or the blocklist names them); True when they are
+    new followers."""
+    if person is None or not is_user(person):
+        return False
+    if setting("intake.agents_follow", "") != "true":
+        return False
+    if addresses.matches(person.email, tuple(b.pattern for b in Blocked.select())):
+        if reasons is not None:
+            reasons.append(f"{person.email} is blocklisted, so it does not follow item "
+                           f"#{item.id} although {why}.")
+        return False
+    if not follow(item, person):
+        return False
+    if reasons is not None:
+        reasons.append(f"{person.email} now follows item #{item.id}: {why}.")
+    return True

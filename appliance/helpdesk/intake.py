@@ -148,12 +148,12 @@ def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
                     forward)
 
 
-def _add_message(item: Item, prep: Prepared, author: Person | None, log_row: IncomingMail
-                 ) -> Message:
+def _add_message(item: Item, prep: Prepared, author: Person | None, log_row: IncomingMail,
+                 internal: bool = False) -> Message:
     parsed = prep.parsed
     message = Message.create(item=item, author=author, body=parsed.text,
                              body_html=parsed.html, message_id=parsed.message_id,
-                             incoming=log_row, created_at=clock.now())
+                             incoming=log_row, internal=internal, created_at=clock.now())
     _attach(message, author, parsed.attachments, prep)
     return message
 
@@ -246,14 +246,26 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
     requester = person_row(decision.requester) if decision.requester else None
     if thread.item is not None:
         item = thread.item
-        message = (_add_forward(item, prep, author, requester, log_row, reasons, ctx)
-                   if prep.forward else _add_message(item, prep, author, log_row))
+        if prep.forward and not thread.internal:
+            message = _add_forward(item, prep, author, requester, log_row, reasons, ctx)
+        else:
+            message = _add_message(item, prep, author, log_row, internal=thread.internal)
+        if thread.internal:
+            # a note among staff: the people it names get nothing of the item from it,
+            # agents and admins excepted
+            named = [p for p in named if is_user(people.find(p.email))]
         following.from_mail(item, [person_row(p) for p in named],
                             thread.verified, False, sender.why, reasons)
-        if thread.verified and decision.automated is None and is_user(author):
+        if thread.verified and decision.automated is None and is_user(author) \
+                and not thread.internal:
             following.promote(item)   # an agent's answer by mail, like one in the panel
+        following.staff_follows(item, author, "they posted on it", reasons)
         _announce("message_posted", item, message, prep, ctx)
-        if decision.automated is None and item.status in ("closed", "resolved"):
+        if decision.automated is None and not is_user(author) and not thread.internal:
+            Event.create(kind="customer_replied", item=item, message=message,
+                         at=clock.now(), detail={"channel": "email"})
+        if decision.automated is None and not thread.internal and \
+                item.status in ("closed", "resolved"):
             item.status = "open"
             reasons.append(f"Item #{item.id} reopened by the reply.")
         item.updated_at = clock.now()

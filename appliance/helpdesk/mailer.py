@@ -60,16 +60,24 @@ class Mailer:
     def send(self, *, to: Person, subject_source: str, body_source: str, context: dict,
              kind: str, item: Item | None = None, author: Person | None = None,
              conversation_message: Message | None = None,
-             auto_submitted: str | None = None) -> OutgoingMail:
+             auto_submitted: str | None = None, audience: str | None = None
+             ) -> OutgoingMail:
         """Render, compose, sign and queue one email to one person (in the caller's
-        transaction)."""
+        transaction).  ``audience`` (:data:`mailids.STAFF` or ``CUSTOMER``) goes into its
+        Message-ID and decides what a reply to it becomes; by default mail to an agent or
+        admin is staff-only, mail to anyone else customer-facing."""
         appearance = self.appearance()
-        rendered = render_email(subject_source, body_source, context, appearance)
+        to_user = is_user(to)
+        if audience is None:
+            audience = mailids.STAFF if to_user else mailids.CUSTOMER
+        footer = "staff" if audience == mailids.STAFF else "public" if to_user else "customer"
+        rendered = render_email(subject_source, body_source, context, appearance, footer)
         # The From name is ours: an agent's name, else the company's; never a name that
         # came in with mail (anyone can put "Your bank" there and have us sign it).
         agent = author if author is not None and is_user(author) else None
         from_address = self.setting("outbound.from_address")
-        message_id = mailids.make_message_id(self.domain, item.id if item else None)
+        message_id = mailids.make_message_id(self.domain, item.id if item else None,
+                                             audience)
         refs = self.thread_ids(item, to.email) if item else []
         out = Outgoing(
             from_address=from_address, from_name=appearance.from_name(

@@ -83,6 +83,29 @@ def _v8_person_lookup(database: Database) -> None:
                          'ON person (lower(email))')
 
 
+def _v9_staff_follow(database: Database) -> None:
+    # "Assigned to you" (A08) is on by default; existing automations stay as the admin set
+    # them.  The people who already work on an item follow it, as they would from now on.
+    from appliance.helpdesk.automations import install_defaults
+    install_defaults()
+    from peewee import chunked
+
+    from appliance.addresses import matches
+    blocked = tuple(b.pattern for b in models.Blocked.select())
+    staff = {p.id for p in models.Person.select().join(models.User).where(
+        models.User.active == True)  # noqa: E712
+        if not matches(p.email, blocked)}
+    pairs = {(row.id, row.assignee_id) for row in models.Item.select(
+        models.Item.id, models.Item.assignee).where(models.Item.assignee.is_null(False))}
+    pairs |= {(row.item_id, row.author_id) for row in models.Message.select(
+        models.Message.item, models.Message.author).where(
+        models.Message.author.is_null(False)).distinct()}
+    rows = [{"item": item, "person": person} for item, person in sorted(pairs)
+            if person in staff]
+    for batch in chunked(rows, 200):
+        models.Follower.insert_many(batch).on_conflict_ignore().execute()
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
@@ -96,6 +119,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
      _v7_earned_followers),
     (8, "people are found by their address without reading the whole table",
      _v8_person_lookup),
+    (9, "\"Assigned to you\" automation; assignees and agents who posted follow their items",
+     _v9_staff_follow),
 ]
 
 CURRENT = max(number for number, _, _ in MIGRATIONS)

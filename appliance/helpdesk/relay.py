@@ -5,7 +5,9 @@ Posting a message queues one :class:`RelayEntry` per follower who may see it (ne
 author; internal messages only for agents and admins).  Opening the item marks them seen.
 When an entry falls due, the follower gets one email with the item's overview and every
 message they may see, newest first; all their other pending entries for that item go out
-with it, so messages that pile up within the window make one email.
+with it, so messages that pile up within the window make one email.  An email that brings
+an agent an internal note is staff-only (marked in its Message-ID); any other shows only
+the public conversation (:func:`audience`).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 
 from peewee import chunked, fn
 
-from appliance import clock
+from appliance import clock, mailids
 from appliance.helpdesk import context as ctx
 from appliance.helpdesk import following, people, protection, templates
 from appliance.helpdesk.dialect import for_update
@@ -102,9 +104,20 @@ def mark_seen(item: Item, person: Person, now: datetime | None = None) -> int:
     return count
 
 
-def visible_messages(item: Item, person: Person) -> list[Message]:
+def visible_messages(item: Item, person: Person, public_only: bool = False
+                     ) -> list[Message]:
     rows = item.messages.order_by(Message.created_at.desc(), Message.id.desc())
-    return [m for m in rows if may_see(m, person)]
+    return [m for m in rows if may_see(m, person) and not (public_only and m.internal)]
+
+
+def audience(person: Person, new: list[Message]) -> str:
+    """A relay email is staff-only when it brings an agent or admin an internal note (a
+    reply to it is filed as an internal note); otherwise it is customer-facing and shows
+    the public conversation only, so a reply to it, which is a public answer and quotes
+    the email, never carries an internal note to the customer."""
+    if ctx.is_user(person) and any(m.internal for m in new):
+        return mailids.STAFF
+    return mailids.CUSTOMER
 
 
 def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
@@ -160,7 +173,8 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
 
 
 def send(mailer, item: Item, person: Person, new: list[Message]):
-    messages = visible_messages(item, person)
+    meant_for = audience(person, new)
+    messages = visible_messages(item, person, public_only=meant_for == mailids.CUSTOMER)
     newest = max(new, key=lambda m: (m.created_at, m.id))
     context = ctx.for_item(item, person, mailer.cfg.public_url,
                            mailer.appearance().company_name, newest, messages)
@@ -171,7 +185,8 @@ def send(mailer, item: Item, person: Person, new: list[Message]):
                        body_source=template.body, context=context,
                        kind="relay_automated" if automated else "relay", item=item,
                        author=author, conversation_message=newest,
-                       auto_submitted="auto-replied" if automated else None)
+                       auto_submitted="auto-replied" if automated else None,
+                       audience=meant_for)
     log.info("relay item=%s to=%s messages=%s outgoing=%s message-id=%s", item.id,
              person.email, ",".join(str(m.id) for m in new), mail.id, mail.message_id)
     return mail

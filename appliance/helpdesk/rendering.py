@@ -128,14 +128,30 @@ class Rendered:
     html: str
 
 
+# The last line of every email about an item: what a reply to it does (the rules are in
+# helpdesk/threading.py and docs/message-center.md).
+FOOTERS = {
+    "customer": "Reference [#{id}]: reply to this email to add to the conversation.",
+    "public": "Reference [#{id}]: your reply to this email is sent to the customer as a "
+              "public answer.",
+    "staff": "Reference [#{id}]: this email is for staff only. Your reply is added as an "
+             "internal note; the customer never sees it. To answer the customer, use the "
+             "panel.",
+}
+
+
 def render_email(subject_source: str, body_source: str, context: dict,
-                 appearance: Appearance) -> Rendered:
+                 appearance: Appearance, footer: str = "customer") -> Rendered:
     """Subject and body from template sources, wrapped in the appearance layout, under one
-    budget; :class:`RenderError` when any of it fails."""
+    budget; :class:`RenderError` when any of it fails.  ``footer``: ``customer`` (mail to
+    a customer), ``public`` (customer-facing mail to an agent: a reply is a public answer)
+    or ``staff`` (staff-only mail: a reply is an internal note)."""
     with budget(context):
         subject = " ".join(render_part("subject", subject_source, context).split())
         body = render_part("body", body_source, context).strip()
-        outer = {"appearance": appearance, "item": context.get("item"), "subject": subject}
+        item = context.get("item")
+        outer = {"appearance": appearance, "item": item, "subject": subject,
+                 "footer": FOOTERS[footer].format(id=item["id"]) if item else ""}
         text = render_part("layout", default_source("layout", "txt"),
                            {"content": body, **outer})
         html = render_part("layout", default_source("layout", "html"),

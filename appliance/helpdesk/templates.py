@@ -41,6 +41,9 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
          "Tells assignees that a task is due soon."),
     Spec("new_item", "automated_email", "New item",
          "Tells admins that a new item arrived."),
+    Spec("assigned", "automated_email", "Assigned to you",
+         "Tells an agent that an item was assigned to them, with its latest public "
+         "message."),
     Spec("sla_breached", "automated_email", "SLA breached",
          "Tells assignees and admins that an item had no answer within its target time."),
     Spec("account_created", "system_email", "Account created",

@@ -3,6 +3,7 @@ the CLI and the web panel."""
 from __future__ import annotations
 
 from appliance.clock import iso
+from appliance.mailids import audience
 from appliance.helpdesk import following
 from appliance.helpdesk.models import IncomingMail, Item, Message, Person
 
@@ -148,6 +149,7 @@ def outgoing_json(mail, full: bool = False) -> dict:
     doc = {"id": mail.id, "created_at": iso(mail.created_at),
            "to": [r.email for r in recipients], "subject": mail.subject,
            "status": mail.status, "item_id": mail.item_id, "kind": mail.kind,
+           "audience": audience(mail.message_id) or "customer",
            "message_id": mail.message_id, "attempts": mail.attempts,
            "next_attempt_at": iso(mail.next_attempt_at) if mail.status in (
                "queued", "deferred") else None,

@@ -155,7 +155,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
         try:
             due = parse_due(form.getunicode("due_at") or "") if "due_at" in form else False
             changes = conversation.update(item, status=status, priority=priority,
-                                          assignee=assignee, due_at=due)
+                                          assignee=assignee, due_at=due,
+                                          by=security.current_user().person)
         except SettingError as exc:
             bottle.abort(400, f"Nothing changed: {exc}.")
         done(("Changed: " + "; ".join(changes) + ".") if changes else "Nothing to change.",
