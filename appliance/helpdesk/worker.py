@@ -153,6 +153,9 @@ class Worker:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
         poll = float(self.cfg.get("worker.poll_seconds"))
+        if not self.spool.doorbell.listen():
+            log.info("another worker hears this spool's doorbell: this one polls every "
+                     "%.2f s", poll)
         log.info("worker started: spool %s", self.spool.root)
         sender = threading.Thread(target=self.deliver_loop, name="delivery", daemon=True)
         sender.start()
@@ -178,8 +181,9 @@ class Worker:
                 except Exception:   # a locked database at start-up once ended the worker
                     log.exception("housekeeping failed; trying again in five minutes")
             if not handled:
-                time.sleep(poll)
+                self.spool.doorbell.wait(poll)   # at once when the MTA rings
         self.wake.set()
+        self.spool.doorbell.close()
         sender.join(timeout=60)
         log.info("worker stopped")
         return 0
@@ -187,6 +191,7 @@ class Worker:
     def _stop(self, signum, frame) -> None:
         self.stopping = True
         self.wake.set()
+        self.spool.doorbell.ring()   # out of its wait at once, whatever the poll interval
 
 
 class AuthAhead:
