@@ -317,7 +317,7 @@ def run_checks(cfg: Config) -> Report:
     from appliance.helpdesk.database import open_database
     checks = []
     try:
-        open_database(cfg.database)
+        open_database(cfg.database, create=False)
     except Exception as exc:
         from appliance.helpdesk.dialect import shown
         return Report([Check("database", "fail", f"cannot open {shown(cfg.database)}: {exc}")])
