@@ -188,10 +188,14 @@ def test_a_full_data_disk_answers_452_and_the_mta_keeps_serving(tmp_path):
         box.start("worker")
         wait_for(lambda: "worker started" in box.log("worker"), timeout=30)
         filler = fill(root)
-        for n in range(6):   # more sessions than MTA processes: each must answer
-            for raw in (message(subject=f"small {n}"),
-                        message(subject=f"large {n}", body=("y" * 76 + "\r\n") * 30_000)):
-                with smtplib.SMTP("127.0.0.1", box.smtp_port, timeout=30) as client:
+        # More sessions than MTA processes, each from its own loopback address: a new
+        # peer is a new slot in the MTA's shared connection table (which once was a
+        # sparse file, so a full disk killed the process touching it with SIGBUS).
+        for n in range(6):
+            for m, raw in enumerate((message(subject=f"small {n}"), message(
+                    subject=f"large {n}", body=("y" * 76 + "\r\n") * 30_000))):
+                with smtplib.SMTP("127.0.0.1", box.smtp_port, timeout=30,
+                                  source_address=(f"127.0.{m + 1}.{n + 10}", 0)) as client:
                     client.ehlo("client.example")
                     client.mail("ben@client.example")
                     client.rcpt(TICKETS)
