@@ -88,18 +88,22 @@ def where_is(box, spool_id: str) -> str | None:
 
 
 def incoming(box, spool_id: str, database: Path | None = None) -> dict | None:
-    """The entry's incoming-log row, read straight from the database file."""
+    """The entry's incoming-log row, read straight from the box's database (or from the
+    SQLite file ``database``)."""
     import json
     import sqlite3
-    con = sqlite3.connect(database or box.root / "appliance.db", timeout=10)
-    try:
-        rows = con.execute("SELECT action, item_id, reasons FROM incomingmail "
-                           "WHERE spool_id = ?", (spool_id,)).fetchall()
-    finally:
-        con.close()
+    sql = "SELECT action, item_id, reasons FROM incomingmail WHERE spool_id = ?"
+    if database is None:
+        rows = box.query(sql, spool_id)
+    else:
+        con = sqlite3.connect(database, timeout=10)
+        try:
+            rows = con.execute(sql, (spool_id,)).fetchall()
+        finally:
+            con.close()
     if not rows:
         return None
-    return {"action": rows[0][0], "item_id": rows[0][1], "reasons": json.loads(rows[0][2])}
+    return {"action": rows[0][0], "item_id": rows[0][1], "reasons": json.loads(rows[0][2] or "[]")}
 
 
 def test_an_attachment_on_a_full_disk_waits_and_goes_through_by_itself(box):
