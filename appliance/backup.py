@@ -2,9 +2,9 @@
 
 Order makes it consistent without stopping anything:
 
-1. the spool first (``new/``, ``failed/``, ``done/``): an entry the worker finishes after
-   this copy is still in the backup's ``new/`` and is processed again after a restore,
-   which intake makes harmless (idempotent by spool id and Message-ID);
+1. the spool first (``new/``, ``failed/``, ``waiting/``, ``done/``): an entry the worker
+   finishes after this copy is still in the backup's ``new/`` and is processed again after
+   a restore, which intake makes harmless (idempotent by spool id and Message-ID);
 2. then the database, through SQLite's online backup API (one step: a read snapshot, WAL
    writers go on);
 3. then attachments, keys, certificates, the ini and every other file of the data
@@ -65,7 +65,7 @@ def _copy_file(src: Path, dst: Path) -> bool:
 
 def _copy_spool(spool: Path, out: Path) -> dict[str, int]:
     counts = {}
-    for where in ("new", "failed", "done"):
+    for where in ("new", "failed", "waiting", "done"):
         (out / where).mkdir(parents=True, exist_ok=True)
         count = 0
         src_dir = spool / where

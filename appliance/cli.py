@@ -52,7 +52,7 @@ def load_cfg(args) -> config.Config:
 def open_db(args) -> config.Config:
     from appliance.helpdesk.database import open_database
     cfg = load_cfg(args)
-    open_database(cfg.database)
+    open_database(cfg.database, create=False)
     return cfg
 
 

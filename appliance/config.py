@@ -56,6 +56,9 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
                          "DKIM ed25519 private key (base64 seed, mode 0600); used when the "
                          "setting dkim.ed25519 is true."),
     "worker.poll_seconds": ("0.1", "How often the worker looks for new spool entries."),
+    "worker.retry_seconds": ("30", "A message that met a full disk, an I/O error or a lack "
+                                   "of memory or files waits this long before it is tried "
+                                   "again by itself, later twice this."),
     "delivery.mx_port": ("25", "Port of recipients' mail servers in direct mode (change only "
                                "for test labs)."),
     "delivery.ca_file": ("", "Extra CA certificates (PEM) trusted when verifying your own "

@@ -250,10 +250,11 @@ def check_queues(cfg: Config, now: datetime | None = None) -> Check:
     new = [p for p in (spool / "new").iterdir() if not p.name.startswith(".")] \
         if (spool / "new").is_dir() else []
     failed = list((spool / "failed").iterdir()) if (spool / "failed").is_dir() else []
+    waiting = list((spool / "waiting").iterdir()) if (spool / "waiting").is_dir() else []
     queued = OutgoingMail.select().where(OutgoingMail.status == "queued").count()
     deferred = OutgoingMail.select().where(OutgoingMail.status == "deferred").count()
-    check.summary = (f"spool new={len(new)} failed={len(failed)}; outgoing queued={queued} "
-                     f"deferred={deferred}")
+    check.summary = (f"spool new={len(new)} failed={len(failed)} waiting={len(waiting)}; "
+                     f"outgoing queued={queued} deferred={deferred}")
     limit = time.time() - STUCK_SECONDS
     stuck = [p for p in new if _mtime(p) < limit]
     if stuck:
@@ -262,6 +263,10 @@ def check_queues(cfg: Config, now: datetime | None = None) -> Check:
                     f"waiting over {STUCK_SECONDS // 60} min (oldest {stuck[0].name}, "
                     f"{int(time.time() - oldest)} s): the worker is not running or is stuck; "
                     f"systemctl status appliance-worker")
+    if waiting:
+        check.worse("warn", f"{len(waiting)} message(s) met a full disk or another fault of "
+                    f"the machine and are retried automatically: see the disk check and "
+                    f"`appliance mail incoming --search failed`")
     if failed:
         check.worse("warn", f"{len(failed)} message(s) could not be processed: see "
                     f"`appliance mail incoming --search failed`, then `appliance mail retry`")
@@ -317,7 +322,7 @@ def run_checks(cfg: Config) -> Report:
     from appliance.helpdesk.database import open_database
     checks = []
     try:
-        open_database(cfg.database)
+        open_database(cfg.database, create=False)
     except Exception as exc:
         from appliance.helpdesk.dialect import shown
         return Report([Check("database", "fail", f"cannot open {shown(cfg.database)}: {exc}")])

@@ -66,7 +66,7 @@ def _age(now: datetime, value) -> float:
 
 def _spool_counts(cfg: Config) -> tuple[dict, float]:
     counts, oldest = {}, None
-    for where in ("new", "failed"):
+    for where in ("new", "failed", "waiting"):
         try:
             names = [n for n in os.listdir(cfg.spool_dir / where) if not n.startswith(".")]
         except FileNotFoundError:
@@ -115,7 +115,8 @@ def collect(cfg: Config, database) -> str:
               _age(now, oldest))
     spool, spool_age = _spool_counts(cfg)
     m.add("appliance_spool_entries", "gauge",
-          "Spool entries waiting for the worker (new) or set aside after an error (failed).",
+          "Spool entries waiting for the worker (new), set aside after an error (failed) "
+          "or after a fault of the machine, retried by themselves (waiting).",
           [({"queue": q}, n) for q, n in spool.items()])
     m.add("appliance_spool_oldest_age_seconds", "gauge",
           "Age of the oldest spool entry waiting for the worker (0: none).", spool_age)

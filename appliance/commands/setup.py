@@ -66,7 +66,7 @@ def _existing_demo(ini: Path, listens: dict[str, str]):
     if listens:
         config.update(ini, listens)
     cfg = config.load(ini)
-    open_database(cfg.database)
+    open_database(cfg.database, create=False)
     admin = (Person.select(Person.email).join(User).where(User.role == "admin")
              .order_by(User.id).first())
     close_database()

@@ -1,8 +1,17 @@
-"""Opening the database: one function, the same pragmas in every process."""
+"""Opening the database: one function, the same pragmas in every process.
+
+A SQLite file is opened by its name with ``mode=rw``: no connection (any thread's, later)
+creates a missing file, so a service never goes on with a fresh, empty database where
+the box's was.  Only ``appliance init`` (``create=True``) makes one.  The file's identity
+(device and inode) is recorded when it is opened: :func:`database_problem` says when the
+file at that name was deleted or replaced since, while this process still writes into
+the old one (whose rows nobody will ever read).
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from peewee import Database, OperationalError, SqliteDatabase
 
@@ -22,17 +31,30 @@ class SqliteImmediateDatabase(SqliteDatabase):
         return super().begin(lock_type or "IMMEDIATE")
 
 
-def open_database(path: str | Path, migrate: bool = True) -> Database:
+# The SQLite file this process opened and its (st_dev, st_ino) then; None for
+# PostgreSQL and :memory:.
+_opened: tuple[Path, tuple[int, int]] | None = None
+
+
+def open_database(path: str | Path, migrate: bool = True, create: bool = True) -> Database:
     """Bind the models to the SQLite file at ``path`` (WAL, foreign keys, busy timeout),
     or to the PostgreSQL database a ``postgresql://`` URL names, and bring its schema up
-    to date."""
-    if dialect.is_url(str(path)):
-        database = dialect.connect(str(path))
+    to date.  ``create=False`` (the services and commands of an initialised box): a
+    missing SQLite file is a :class:`ConfigError`, never a new empty database."""
+    global _opened
+    _opened = None
+    name, file = str(path), None
+    if dialect.is_url(name):
+        database = dialect.connect(name)
     else:
-        if str(path) != ":memory:":
-            make_private(Path(path))
+        if name != ":memory:":
+            file = Path(os.path.abspath(name))
+            if not create and not file.exists():
+                raise ConfigError(missing_message(file))
+            make_private(file, create)
+            name = f"file:{quote(str(file), safe='/')}?mode=rw"
         database = SqliteImmediateDatabase(
-            str(path),
+            name, uri=True,
             pragmas={
                 "journal_mode": "wal",
                 "foreign_keys": 1,
@@ -49,20 +71,48 @@ def open_database(path: str | Path, migrate: bool = True) -> Database:
         raise ConfigError(f"cannot open the database {dialect.shown(str(path))}: {exc} "
                           f"(does its directory exist, and may the service user write "
                           f"there?)") from None
+    if file is not None:
+        st = file.stat()
+        _opened = (file, (st.st_dev, st.st_ino))
     if migrate:
         migrations.migrate(database)
     return database
 
 
-def make_private(path: Path) -> None:
+def missing_message(file: Path) -> str:
+    return (f"the database file {file} is missing; a service never starts on a new, "
+            f"empty database: restore it (appliance restore, or put the file back), or "
+            f"set [appliance] database in the ini to where it is; 'appliance init' makes "
+            f"a new box")
+
+
+def database_problem() -> str | None:
+    """None while the SQLite file at the opened name is still the one this process
+    opened (and for PostgreSQL and :memory:); else what happened to it."""
+    if _opened is None:
+        return None
+    file, identity = _opened
+    try:
+        st = file.stat()
+    except FileNotFoundError:
+        return f"the database file {file} was deleted"
+    except OSError as exc:
+        return f"the database file {file} cannot be checked: {exc.strerror or exc}"
+    if (st.st_dev, st.st_ino) != identity:
+        return f"the database file {file} was replaced"   # another inode at the name
+    return None
+
+
+def make_private(path: Path, create: bool = True) -> None:
     """The database file (it holds ``outbound.password``) and its -wal and -shm are the
     service user's alone: created 0600 before SQLite opens it (SQLite gives the -wal and
     -shm the mode of the database file), and tightened when an older version left them
     group-readable.  A file of another user (root reading the box) is left as it is."""
-    try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    except OSError:
-        return   # not ours to create (read-only, missing directory): SQLite says why
+    if create:
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError:
+            return   # not ours to create (read-only, missing directory): SQLite says why
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         try:
             if name.stat().st_mode & 0o077:

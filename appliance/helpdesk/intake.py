@@ -76,11 +76,15 @@ def store_attachment(root: Path, data: bytes) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{digest}.{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)   # a full disk keeps no half-written copy
+            raise
     return rel
 
 
@@ -342,8 +346,10 @@ def _sender(parsed: Parsed, results: AuthResults | None) -> threading.Sender:
     return threading.Sender(email, verified, why, results.dmarc_failed)
 
 
-def record_failure(entry_id: str, envelope_json: dict | None, error: str) -> IncomingMail:
-    """Keep an entry that could not be processed visible in the incoming log."""
+def record_failure(entry_id: str, envelope_json: dict | None, error: str,
+                   reason: str | None = None) -> IncomingMail:
+    """Keep an entry that could not be processed visible in the incoming log (``reason``:
+    the sentence shown, by default the error's first line)."""
     with db.atomic():
         row = IncomingMail.get_or_none(IncomingMail.spool_id == entry_id)
         env = envelope_json or {}
@@ -353,7 +359,8 @@ def record_failure(entry_id: str, envelope_json: dict | None, error: str) -> Inc
                                rcpt_tos=env.get("rcpt_tos", []), peer=env.get("peer"),
                                helo=env.get("helo"))
         row.action, row.error, row.processed_at = "failed", error[:4000], clock.now()
-        row.reasons = [f"Processing failed: {error.splitlines()[0][:300] if error else '?'}"]
+        row.reasons = [reason or
+                       f"Processing failed: {error.splitlines()[0][:300] if error else '?'}"]
         row.save()
     return row
 

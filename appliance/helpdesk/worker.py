@@ -2,32 +2,59 @@
 
 After an entry's transaction commits its file moves to ``done/``; an entry whose intake
 raises is logged as failed and moved to ``failed/`` (``appliance mail retry`` brings it
-back).  SIGTERM finishes the current entry and exits.
+back).  A fault of the machine (disk full, I/O error, no memory or files: see
+:mod:`appliance.helpdesk.faults`) is no failure of the mail: the entry waits in
+``waiting/`` and is tried again by itself.  SIGTERM finishes the current entry and exits.
+
+Before every batch, and after each entry's transaction commits but before its file moves
+on, the worker checks that its SQLite file is still the one it opened
+(:func:`~appliance.helpdesk.database.database_problem`): a deleted or replaced file means
+the commit went where nobody will read it, so the worker stops with the reason and leaves
+the entry in ``new/`` (intake is idempotent by spool id: the restarted worker, on the
+restored file, processes it).
 """
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 from datetime import timedelta
 import threading
 import time
 import traceback
+from pathlib import Path
 
 from peewee import IntegrityError, InterfaceError, OperationalError
 
 from appliance import clock, resolving
 from appliance.mailids import header_message_id
-from appliance.config import Config
-from appliance.helpdesk import capture, intake, relay, scheduler, settingstore
+from appliance.config import Config, ConfigError
+from appliance.helpdesk import (capture, dialect, faults, intake, relay, scheduler,
+                                settingstore)
 from appliance.helpdesk.automations import Engine
 from appliance.helpdesk.mailer import Mailer
-from appliance.helpdesk.database import open_database
+from appliance.helpdesk.database import database_problem, open_database
 from appliance.helpdesk.models import IncomingMail
 from appliance.mta import deliverer, limits
 from appliance.mta.auth import AuthResults, authenticate
 from appliance.mta.spool import Entry, Spool
 
 log = logging.getLogger("appliance.worker")
+FULL_BELOW = 1 << 20   # bytes free under which a database that cannot open means: disk full
+
+
+class DatabaseGone(Exception):
+    """The database file was deleted or replaced under the running worker."""
+
+    def __str__(self) -> str:
+        return (f"{self.args[0]} while the worker ran; stopping so no mail is lost (the "
+                f"spool entries stay queued in new/): restore it or restart")
+
+
+def check_database() -> None:
+    problem = database_problem()
+    if problem:
+        raise DatabaseGone(problem)
 
 
 class Worker:
@@ -42,6 +69,8 @@ class Worker:
         self.last_tick = 0.0
         self.last_captures = 0.0
         self.exported: dict[str, str] | None = None
+        self.retry_seconds = cfg.getint("worker.retry_seconds")
+        self.faults: dict[str, int] = {}   # spool id -> transient faults met so far
 
     def refresh_captures(self) -> None:
         """Item types and the support address change in the panel: the MTA follows within
@@ -62,7 +91,10 @@ class Worker:
         except FileNotFoundError:
             return "gone"  # another worker took it
         except (OSError, ValueError) as exc:
+            if faults.transient_reason(exc):
+                return self.set_aside(entry_id, None, exc)
             intake.record_failure(entry_id, None, f"unreadable spool entry: {exc}")
+            check_database()
             self.spool.fail(entry_id)
             return "failed"
         try:
@@ -72,25 +104,64 @@ class Worker:
                 # Another box sharing the database claimed the same Message-ID (or made
                 # the same person) in the same moment: once more, and it is their duplicate.
                 row = intake.process(entry, ctx)
-        except (OperationalError, InterfaceError):
-            # The database, not the message, is in trouble (locked past the busy timeout,
-            # server gone): nothing was committed and the entry stays in new/ for the run
-            # loop to take again once the database answers.
-            raise
-        except Exception:
+        except Exception as exc:
+            if faults.transient_reason(exc):
+                return self.set_aside(entry_id, entry, exc)
+            if isinstance(exc, (OperationalError, InterfaceError)):
+                # The database, not the message, is in trouble (locked past the busy
+                # timeout, server gone): nothing was committed and the entry stays in
+                # new/ for the run loop to take again once the database answers.
+                raise
             error = traceback.format_exc()
             log.error("intake failed spool=%s message-id=%s: %s", entry_id,
                       header_message_id(entry.raw) or "-", error.strip().splitlines()[-1])
             intake.record_failure(entry_id, entry.envelope.to_json(), error)
+            check_database()
+            self.faults.pop(entry_id, None)
             self.spool.fail(entry_id)
             return "failed"
+        check_database()   # committed into the file the box reads, not a deleted one
+        self.faults.pop(entry_id, None)
         self.spool.done(entry_id)
         return row.action
+
+    def set_aside(self, entry_id: str, entry: Entry | None, exc: BaseException) -> str:
+        """A fault of the machine: nothing was committed; the entry waits in ``waiting/``
+        and goes back to ``new/`` by itself after the backoff.  The incoming log shows it
+        as ``failed`` with the reason and when it is tried again (when the database
+        itself is full that record may not be written: the worker's log has it)."""
+        why = faults.transient_reason(exc)
+        attempt = self.faults[entry_id] = self.faults.get(entry_id, 0) + 1
+        delay = faults.retry_delay(self.retry_seconds, attempt)
+        until = clock.now() + timedelta(seconds=delay)
+        reason = (f"Waiting: {why}. That is the machine's fault, not the mail's: it is "
+                  f"retried automatically (next attempt at {clock.iso(until)}, then every "
+                  f"{int(faults.retry_delay(self.retry_seconds, 2))} s until it goes "
+                  f"through; appliance mail retry tries it at once).")
+        log.error("intake of spool=%s met a fault of the machine (attempt %d): %s; "
+                  "retried automatically in %d s", entry_id, attempt, why, delay)
+        try:
+            intake.record_failure(entry_id, entry.envelope.to_json() if entry else None,
+                                  "".join(traceback.format_exception(exc)), reason)
+        except Exception as record_exc:
+            log.error("could not record spool=%s as waiting in the incoming log: %s",
+                      entry_id, record_exc)
+        check_database()
+        try:
+            self.spool.wait(entry_id, until)
+        except OSError as move_exc:
+            # Left in new/: the run loop takes it again after its pause.
+            log.error("could not set spool=%s aside: %s", entry_id, move_exc)
+            raise
+        return "waiting"
 
     def run_once(self, limit: int = 200) -> int:
         """Process what is waiting now; returns how many entries were handled.  The
         sender authentication (DNS) of the next entries runs ahead in threads, so lookups
         of different messages wait together, not one message after another."""
+        check_database()
+        for entry_id in self.spool.release_due(clock.now()):
+            log.info("spool=%s tried again after a fault of the machine", entry_id)
         ids = self.spool.pending(limit)
         if ids:
             ctx = intake.load_context(self.cfg.domain, self.cfg.attachments_dir)
@@ -140,7 +211,9 @@ class Worker:
         intake.  Every second: deliver what is due."""
         while not self.stopping:
             try:
-                counts = deliverer.deliver_due(self.cfg)
+                # no delivery status written into a deleted file: the main loop stops
+                counts = ({"messages": 0} if database_problem()
+                          else deliverer.deliver_due(self.cfg))
                 if counts["messages"]:
                     summary = " ".join(f"{k}={v}" for k, v in counts.items() if v)
                     log.info("delivery run: %s", summary)
@@ -162,6 +235,12 @@ class Worker:
         while not self.stopping:
             try:
                 handled = self.run_once()
+            except DatabaseGone as exc:
+                log.error("%s", exc)
+                self.stopping = True
+                self.wake.set()
+                sender.join(timeout=60)
+                return 1
             except Exception:
                 # The database itself failed (locked for too long, disk full, server gone):
                 # nothing was committed for the entry at hand and its file is still in
@@ -261,7 +340,25 @@ def authenticator(cfg: Config):
 
 
 def run(cfg: Config) -> int:
-    open_database(cfg.database)
+    open_when_there_is_room(cfg)
     worker = Worker(cfg)
     worker.refresh_captures()
     return worker.run()
+
+
+def open_when_there_is_room(cfg: Config) -> None:
+    """Open the database; on a full disk (SQLite cannot make its -wal and -shm) wait for
+    space rather than exit, so the worker that supervisord or systemd starts does not give
+    up for good: the mail waiting in the spool goes through once space returns."""
+    while True:
+        try:
+            open_database(cfg.database, create=False)
+            return
+        except ConfigError:
+            file = Path(cfg.database)
+            if dialect.is_url(cfg.database) or not file.is_file() \
+                    or shutil.disk_usage(file.parent).free >= FULL_BELOW:
+                raise   # missing, unreadable, PostgreSQL: the error says what to do
+        log.error("the disk of the database %s is full: waiting for space, tried again "
+                  "automatically every %d s", cfg.database, cfg.getint("worker.retry_seconds"))
+        time.sleep(cfg.getint("worker.retry_seconds"))

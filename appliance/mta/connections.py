@@ -10,14 +10,23 @@ cannot leave one held; a check adds the rows up, so two processes admitting at t
 instant may each pass a cap by one.  Peers are counted in hashed buckets (the hash is
 salted per start): two peers sharing a bucket share its cap, which only errs on the strict
 side.  The web service reads the same file for ``/metrics``.
+
+The file's blocks are allocated when it is made: a shared map of a sparse file gets its
+pages from the file system on first write, and on a full disk that write kills the
+process with SIGBUS (an MTA child died at the first connection after the disk filled,
+without a reply).  When even that allocation fails (the MTA starting on a full disk) the
+table lives in anonymous shared memory: the caps hold, ``/metrics`` shows no counts.
 """
 from __future__ import annotations
 
 import ipaddress
+import logging
 import mmap
 import os
 from array import array
 from pathlib import Path
+
+log = logging.getLogger("appliance.mta")
 
 REFUSED_TOTAL = "421 4.7.0 Too many connections, try again later"
 REFUSED_PEER = "421 4.7.0 Too many connections from your address, try again later"
@@ -54,18 +63,19 @@ class ConnectionLimits:
         self.max_total = max_total
         self.max_per_ip = max_per_ip
         self.row = 0
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
         size = self.processes * (len(COUNTERS) + BUCKETS) * _INT
-        # A new file renamed into place: all zeros, and an MTA of an earlier start that
-        # still runs keeps writing its own (now nameless) table.
-        fresh = path.with_name(path.name + ".new")
-        fd = os.open(fresh, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o640)
         try:
-            os.ftruncate(fd, size)
-            self._map = mmap.mmap(fd, size)   # MAP_SHARED: forked children see one table
-        finally:
-            os.close(fd)
-        os.replace(fresh, path)
+            self._map = _shared_file(path, size)
+        except OSError as exc:
+            log.warning("cannot allocate the connection table %s (%s): the caps hold, "
+                        "/metrics shows no MTA connection counts until a restart with "
+                        "free space", path, exc.strerror or exc)
+            for stale in (path, path.with_name(path.name + ".new")):
+                try:
+                    stale.unlink()
+                except OSError:
+                    pass
+            self._map = mmap.mmap(-1, size)   # anonymous, MAP_SHARED: children share it
         self._counts = memoryview(self._map).cast("q")
         self._buckets_at = self.processes * len(COUNTERS)
         self._salt = os.urandom(8).hex()
@@ -99,6 +109,26 @@ class ConnectionLimits:
         counts = self._counts
         counts[self._buckets_at + self.row * BUCKETS + self._bucket(address)] -= 1
         counts[self.row * len(COUNTERS) + OPEN] -= 1
+
+
+def _shared_file(path: Path, size: int) -> mmap.mmap:
+    """A new zeroed file of ``size`` bytes with every block allocated, renamed into place
+    (an MTA of an earlier start that still runs keeps writing its own, now nameless,
+    table) and mapped MAP_SHARED, so forked children see one table."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    fresh = path.with_name(path.name + ".new")
+    fd = os.open(fresh, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o640)
+    try:
+        os.posix_fallocate(fd, 0, size)   # ENOSPC now, never SIGBUS later
+        shared = mmap.mmap(fd, size)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(fresh, path)
+    except BaseException:
+        shared.close()
+        raise
+    return shared
 
 
 def read_counts(data_dir: Path) -> dict[str, int]:

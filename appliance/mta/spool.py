@@ -5,7 +5,10 @@ received.  A message is written under ``tmp/``, fsynced, renamed into ``new/`` a
 directory fsynced before the MTA answers 250 (the Maildir/Mailman pattern), so a crash at
 any moment leaves either no entry or a complete one.  The worker moves an entry to
 ``done/`` after its database transaction commits, or to ``failed/`` with the error kept in
-the incoming log; ``retry`` moves it back to ``new/``.
+the incoming log; ``retry`` moves it back to ``new/``.  An entry that met a fault of the
+machine rather than of the mail (disk full, out of memory or file descriptors) waits in
+``waiting/`` until the time its file's mtime names (Postfix keeps its deferred queue the
+same way), then :meth:`Spool.release_due` puts it back in ``new/`` by itself.
 """
 from __future__ import annotations
 
@@ -18,11 +21,12 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from appliance import clock
 
-NEW, DONE, FAILED, TMP = "new", "done", "failed", "tmp"
+NEW, DONE, FAILED, TMP, WAITING = "new", "done", "failed", "tmp", "waiting"
 
 
 @dataclass
@@ -171,7 +175,7 @@ class Spool:
         self._new_dir = f"{self.root / NEW}{os.sep}"
 
     def ensure(self) -> "Spool":
-        for sub in (TMP, NEW, DONE, FAILED):
+        for sub in (TMP, NEW, DONE, FAILED, WAITING):
             (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o750)
         return self
 
@@ -202,7 +206,7 @@ class Spool:
         return Entry(entry_id, Envelope.from_json(json.loads(head)), raw)
 
     def path(self, entry_id: str) -> Path | None:
-        for where in (NEW, DONE, FAILED):
+        for where in (NEW, DONE, FAILED, WAITING):
             candidate = self.root / where / entry_id
             if candidate.exists():
                 return candidate
@@ -223,10 +227,39 @@ class Spool:
         self._move(entry_id, NEW, FAILED)
 
     def retry(self, entry_id: str) -> None:
-        """Move a failed entry back so the worker takes it again."""
-        if not (self.root / FAILED / entry_id).exists():
-            raise FileNotFoundError(f"no failed spool entry {entry_id}")
-        self._move(entry_id, FAILED, NEW)
+        """Move a failed (or waiting) entry back so the worker takes it again now."""
+        for where in (FAILED, WAITING):
+            if (self.root / where / entry_id).exists():
+                self._move(entry_id, where, NEW)
+                return
+        raise FileNotFoundError(f"no failed spool entry {entry_id}")
+
+    def wait(self, entry_id: str, until: datetime) -> None:
+        """Set an entry aside until ``until`` (kept as its file's mtime): the fault was
+        the machine's, and the entry goes back to ``new/`` by itself then."""
+        stamp = until.timestamp()
+        os.utime(self.root / NEW / entry_id, (stamp, stamp))
+        self._move(entry_id, NEW, WAITING)
+
+    def waiting(self) -> list[str]:
+        """Ids set aside by :meth:`wait`, oldest first."""
+        try:
+            names = os.listdir(self.root / WAITING)
+        except FileNotFoundError:   # a spool made before there was waiting/
+            return []
+        return sorted(n for n in names if not n.startswith("."))
+
+    def release_due(self, now: datetime) -> list[str]:
+        """Move the waiting entries whose time has come back to ``new/``; returns them."""
+        due, limit = [], now.timestamp()
+        for entry_id in self.waiting():
+            try:
+                if os.stat(self.root / WAITING / entry_id).st_mtime <= limit:
+                    self._move(entry_id, WAITING, NEW)
+                    due.append(entry_id)
+            except FileNotFoundError:
+                continue   # another worker (or ``mail retry``) took it
+        return due
 
     def purge_done(self, older_than_seconds: float) -> int:
         """Remove processed entries past the retention time; failed ones stay."""

@@ -66,7 +66,7 @@ def run(cfg: Config) -> int:
 
     from waitress.server import create_server
     from appliance.webadmin import proxy
-    open_database(cfg.database)
+    open_database(cfg.database, create=False)
     host, port = cfg.listen("web.listen")
     # proxy headers are handled by proxy.wrap (believed from web.trusted_proxy only)
     server = create_server(proxy.wrap(make_app(cfg), cfg), host=host, port=port, threads=4,

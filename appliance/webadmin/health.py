@@ -1,9 +1,12 @@
 """``/healthz`` and ``/metrics`` on the web service: :func:`install` adds them to the app.
 
 ``/healthz`` (open, for load balancers and systemd watchdogs): 200 when the database
-answers, the MTA greets on its port and the worker keeps up with the spool; else 503 with
-the reason.  The worker has no port to ask: it is alive when no spool entry waits longer
-than :data:`STUCK_SECONDS`, and its last processed message is shown.
+answers (and its SQLite file is still the one the web service opened: not deleted or
+replaced), the MTA greets on its port and the worker keeps up with the spool; else 503
+with the reason (the failing part's value, and ``reason``).  The worker has no port to
+ask: it is alive when no spool entry waits longer than :data:`STUCK_SECONDS`, and its last
+processed message is shown (entries in ``waiting/``, set aside after a full disk or the
+like, are counted apart: the worker tries them again by itself).
 
 ``/metrics`` (Prometheus text): with ``web.metrics_token`` set, only for
 ``Authorization: Bearer TOKEN``; without it, only for loopback clients that came through
@@ -23,7 +26,9 @@ import bottle
 
 from appliance import clock, metrics
 from appliance.config import Config
+from appliance.helpdesk.database import database_problem
 from appliance.helpdesk.models import db
+from appliance.mta.spool import Spool
 from appliance.webadmin import proxy
 
 STUCK_SECONDS = 300
@@ -52,7 +57,8 @@ def worker_state(cfg: Config) -> tuple[str, dict]:
         names = sorted(n for n in os.listdir(new) if not n.startswith("."))
     except OSError as exc:
         return f"error: {exc}", {"spool_pending": None}
-    info: dict = {"spool_pending": len(names), "last_processed_at": None}
+    info: dict = {"spool_pending": len(names), "last_processed_at": None,
+                  "spool_waiting": len(Spool(cfg.spool_dir).waiting())}
     last = db.execute_sql("SELECT max(processed_at) FROM incomingmail").fetchone()[0]
     info["last_processed_at"] = last
     if names:
@@ -69,9 +75,12 @@ def worker_state(cfg: Config) -> tuple[str, dict]:
 
 def health(cfg: Config) -> tuple[int, dict]:
     status: dict = {"status": "ok", "time": clock.iso(clock.now())}
+    problem = database_problem()   # first: a new connection to a deleted file fails
     try:
-        db.execute_sql("SELECT 1")
-        status["database"] = "ok"
+        if problem is None:
+            db.execute_sql("SELECT 1")
+        status["database"] = (f"error: {problem}; restore it or restart the services"
+                              if problem else "ok")
     except Exception as exc:  # report, never crash the health check
         status["database"] = f"error: {exc}"
     status["mta"] = mta_answers(cfg)
@@ -84,6 +93,7 @@ def health(cfg: Config) -> tuple[int, dict]:
     if failed:
         status["status"] = "fail"
         status["failing"] = failed
+        status["reason"] = "; ".join(f"{k}: {status[k]}" for k in failed)
     return (503 if failed else 200), status
 
 
