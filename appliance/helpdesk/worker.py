@@ -93,6 +93,7 @@ class Worker:
         if ids:
             ctx = intake.load_context(self.cfg.domain, self.cfg.attachments_dir)
             ctx.authenticate = self.authenticate
+            ctx.mailer = self.mailer
             for entry_id in ids:
                 if self.stopping:
                     break
