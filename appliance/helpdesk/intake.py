@@ -4,6 +4,9 @@ appended, or the mail ignored), recorded in the incoming log with the reasons.
 Idempotent by spool id (an entry already logged is not processed again) and by Message-ID
 (one Message-ID makes at most one item), so a crash at any point followed by a restart
 never loses or doubles a message.
+
+Mail to the postmaster goes to the admins (:mod:`appliance.helpdesk.postmaster`), queued in
+the same transaction; addressed to the postmaster alone it makes no item.
 """
 from __future__ import annotations
 
@@ -12,12 +15,12 @@ import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from appliance import clock
 from appliance.addresses import parse_people
-from appliance.helpdesk import (agentforward, capture, classify, following, people, relay,
-                                threading)
+from appliance.helpdesk import (agentforward, capture, classify, following, people,
+                                postmaster, relay, threading)
 from appliance.helpdesk.mailparse import Parsed, Part, parse_message
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail, Item,
@@ -28,6 +31,10 @@ from appliance.mta import limits
 from appliance.mta.deliverer import mark_bounced
 from appliance.mta.spool import Entry
 from appliance.helpdesk.settingstore import current as setting
+from appliance.mta.policy import postmaster_address
+
+if TYPE_CHECKING:
+    from appliance.helpdesk.mailer import Mailer
 
 log = logging.getLogger("appliance.intake")
 
@@ -47,6 +54,7 @@ class IntakeContext:
     classify: classify.Context
     authenticate: Callable[[Entry], "AuthResults"] | None = None
     relay_delay: int = 60
+    mailer: "Mailer | None" = None      # sends the postmaster's mail on to the admins
 
 
 def load_context(domain: str, attachments_dir: Path) -> IntakeContext:
@@ -58,7 +66,8 @@ def load_context(domain: str, attachments_dir: Path) -> IntakeContext:
     ctx = classify.Context(
         domain=domain,
         capture_addresses=frozenset(types),
-        own_addresses=frozenset({setting("outbound.from_address", domain).lower()}),
+        own_addresses=frozenset({setting("outbound.from_address", domain).lower(),
+                                 postmaster_address(domain)}),
         company_addresses=frozenset(a for a in company.lower().split(",") if a),
         agents=agents,
         blocklist=tuple(b.pattern for b in Blocked.select()),
@@ -232,6 +241,13 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
         return Outcome("ignored", None, reasons + [
             "Not filed as an item: a forwarding confirmation is for the admins, who find "
             "its code and link on the capture addresses page."])
+    if postmaster.addressed(entry.envelope.rcpt_tos, ctx.domain) and \
+            decision.automated != "loop":
+        done = postmaster.deliver(ctx.mailer, entry, parsed, ctx.domain, _received_at(entry))
+        if _item_type(ctx, entry.envelope.rcpt_tos) is None:
+            return Outcome("ignored", None, reasons + [
+                f"Mail to {postmaster_address(ctx.domain)}: {done}; no item is created."])
+        reasons.append(f"Mail also to {postmaster_address(ctx.domain)}: {done}.")
     if decision.automated == "bounce":
         linked = mark_bounced(decision.bounced_message_ids, decision.bounced_recipients,
                               f"bounce report from {parsed.sender.email if parsed.sender else '?'}"

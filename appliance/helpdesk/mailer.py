@@ -108,6 +108,24 @@ class Mailer:
             subject=subject, kind=kind, item=item, reason=reason,
             message_id=mailids.make_message_id(self.domain, item.id if item else None))
 
+    def send_report(self, *, to: list[Person], subject: str, text: str, kind: str,
+                    attached_message: bytes | None = None) -> OutgoingMail:
+        """Compose, sign and queue one plain-text email of the box itself (no template, no
+        item) to ``to``, with a received message attached as it came (in the caller's
+        transaction); automated (``Auto-Submitted: auto-generated``)."""
+        from_address = self.setting("outbound.from_address")
+        message_id = mailids.make_message_id(self.domain, audience=mailids.STAFF)
+        out = Outgoing(
+            from_address=from_address, from_name=self.appearance().from_name(None),
+            to=[(p.name, p.email) for p in to], subject=subject, text=text,
+            message_id=message_id, domain=self.domain, auto_submitted="auto-generated",
+            attached_message=attached_message)
+        signer = self.signer(from_address)
+        signed = signer.sign(compose(out))
+        return outbox.enqueue(signed, mail_from=from_address,
+                              recipients=[p.email for p in to], subject=subject,
+                              message_id=message_id, kind=kind, signed_detail=describe(signer))
+
 
 def describe(signer: Signer) -> str:
     """What the "signed" event of the outgoing log says."""

@@ -187,7 +187,7 @@ class OutgoingMail(BaseModel):
     """One message the box sends, as sent (signed), with its delivery state.  A row is the
     durable queue entry: committed means it will be delivered or reported failed."""
     created_at = UTCDateTimeField(default=clock.now)
-    kind = CharField(default="reply")  # reply | relay | auto_reply | automated | system | test
+    kind = CharField(default="reply")  # reply|relay|auto_reply|automated|system|test|postmaster
     item = ForeignKeyField(Item, null=True, backref="outgoing", on_delete="SET NULL")
     conversation_message = ForeignKeyField(Message, null=True, on_delete="SET NULL")
     subject = TextField(default="")

@@ -165,6 +165,7 @@ class Worker:
         ids = self.spool.pending(limit)
         if ids:
             ctx = intake.load_context(self.cfg.domain, self.cfg.attachments_dir)
+            ctx.mailer = self.mailer
             with AuthAhead(self.spool, ids, self.authenticate) as ahead:
                 ctx.authenticate = ahead.result
                 for entry_id in ids:

@@ -2,15 +2,18 @@
 
 multipart/alternative with text and HTML, RFC 2047 headers for any language, the box's
 own Message-ID, threading headers, RFC 3834 ``Auto-Submitted`` on automated mail and the
-appliance's loop marker so the box recognises its own mail coming back.
+appliance's loop marker so the box recognises its own mail coming back.  A message received
+can ride along as a ``message/rfc822`` attachment, byte for byte (mail to the postmaster).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.generator import BytesGenerator
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP
 from email.utils import format_datetime
+from io import BytesIO
 
 from appliance import clock
 from appliance.mailids import LOOP_HEADER, loop_marker
@@ -31,6 +34,29 @@ class Outgoing:
     references: list[str] = field(default_factory=list)
     auto_submitted: str | None = None        # auto-replied | auto-generated | None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    attached_message: bytes | None = None    # a received message, attached as it came
+
+
+class _Generator(BytesGenerator):
+    """The stdlib's generator, except that an attached message given as its raw bytes is
+    written as it came: the stdlib re-serialises (refolds) a parsed one, or refuses 8-bit
+    bytes in a raw one."""
+
+    def _handle_message(self, msg) -> None:
+        if isinstance(msg._payload, str):
+            self._fp.write(msg._payload.encode("ascii", "surrogateescape"))
+        else:
+            super()._handle_message(msg)
+
+
+def _attach_message(msg: EmailMessage, raw: bytes) -> None:
+    part = MIMEPart(policy=SMTP)
+    part["Content-Type"] = "message/rfc822"
+    part["Content-Disposition"] = 'attachment; filename="original.eml"'
+    part["Content-Transfer-Encoding"] = "7bit" if raw.isascii() else "8bit"
+    part.set_payload(raw)   # bytes: kept as they are (surrogate-escaped)
+    msg.make_mixed()
+    msg.attach(part)
 
 
 def _address(name: str | None, email: str) -> Address:
@@ -61,4 +87,9 @@ def compose(out: Outgoing) -> bytes:
     msg.set_content(out.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if out.html:
         msg.add_alternative(out.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    return msg.as_bytes()
+    if out.attached_message is None:
+        return msg.as_bytes()
+    _attach_message(msg, out.attached_message)
+    buffer = BytesIO()
+    _Generator(buffer, mangle_from_=False, policy=SMTP).flatten(msg)
+    return buffer.getvalue()

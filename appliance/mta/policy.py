@@ -1,5 +1,9 @@
 """Who may send to whom: the RCPT policy.  Pure functions, no I/O, so the SMTP edge and
-``appliance ingest`` apply exactly the same rules."""
+``appliance ingest`` apply exactly the same rules.
+
+Accepted: the capture addresses of the box's domain, and its postmaster (RFC 5321 4.5.1:
+``postmaster@DOMAIN``, local part in any case, and the bare ``<Postmaster>``), which the
+worker hands to the admins.  Nothing of any other domain: never a relay."""
 from __future__ import annotations
 
 import re
@@ -12,6 +16,7 @@ BAD_ADDRESS = "553 5.1.3 Address not accepted: {why}"
 TOO_MANY_RCPTS = "452 4.5.3 Too many recipients"
 OK = "250 2.1.5 Recipient ok"
 
+POSTMASTER = "postmaster"
 _DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$&'*+/=?^_`{|}~.-]+$")
 
 
@@ -19,7 +24,7 @@ _DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$&'*+/=?^_`{|}~.-]+$")
 class Verdict:
     ok: bool
     reply: str
-    address: str = ""      # the normalised capture address on success
+    address: str = ""      # the normalised capture (or postmaster) address on success
     permanent: bool = True
 
 
@@ -30,6 +35,8 @@ def check_syntax(raw: str) -> str | None:
     addr = raw.strip()
     if addr.startswith("<") and addr.endswith(">"):
         addr = addr[1:-1].strip()
+    if addr.lower() == POSTMASTER:
+        return None   # the bare <Postmaster> of RFC 5321 4.5.1
     if addr.startswith("@"):
         return "source routes are not accepted"
     if addr.startswith('"'):
@@ -50,6 +57,17 @@ def check_syntax(raw: str) -> str | None:
     return None
 
 
+def postmaster_address(domain: str) -> str:
+    """The box's postmaster, as the envelope records it (also for a bare ``<Postmaster>``)."""
+    return f"{POSTMASTER}@{domain.lower().rstrip('.')}"
+
+
+def is_postmaster(address: str, domain: str) -> bool:
+    """Whether an envelope recipient is the box's postmaster."""
+    address = address.strip().strip("<>").strip().lower()
+    return address == POSTMASTER or address == postmaster_address(domain)
+
+
 def check_recipient(raw: str, domain: str, captures: set[str], count_so_far: int,
                     max_recipients: int) -> Verdict:
     """The verdict on one RCPT TO argument."""
@@ -59,12 +77,14 @@ def check_recipient(raw: str, domain: str, captures: set[str], count_so_far: int
     if why:
         return Verdict(False, BAD_ADDRESS.format(why=why))
     addr = raw.strip().strip("<>").strip()
+    if addr.lower() == POSTMASTER:
+        return Verdict(True, OK, postmaster_address(domain))
     local, rcpt_domain = addr.rsplit("@", 1)
     rcpt_domain = rcpt_domain.lower().rstrip(".")
     if rcpt_domain != domain.lower():
         return Verdict(False, RELAY_DENIED.format(domain=domain))
     address = f"{local.lower()}@{rcpt_domain}"
-    if address not in captures:
+    if address not in captures and local.lower() != POSTMASTER:
         return Verdict(False, UNKNOWN_USER.format(
             domain=domain, captures=", ".join(sorted(captures)) or "no address"))
     return Verdict(True, OK, address)
