@@ -2,6 +2,7 @@
 the MTA, worker and web services as subprocesses on free loopback ports."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -287,6 +288,31 @@ def running_box(box):
     box.start("mta")
     box.start("worker")
     return box
+
+
+@contextlib.contextmanager
+def relaying(box: Box, *services: str, agent: tuple[str, str] | None = None,
+             **settings: str):
+    """``box`` delivering to a loopback SMTP server (``box.sink``) and relaying after one
+    second, with ``settings`` set (dots as double underscores), ``agent`` (email,
+    password) added as an agent and ``services`` started."""
+    from smtpsinks import Sink
+    with Sink() as sink:
+        box.deliver_to(sink, relay__delay_seconds="1", **settings)
+        if agent:
+            box.cli("users", "add", "--email", agent[0], "--name", "Maria", "--role",
+                    "agent", "--password", agent[1])
+        box.sink = sink
+        for service in services:
+            box.start(service)
+        yield box
+
+
+@pytest.fixture
+def live(box):
+    """The box relaying after one second to a loopback SMTP server (nothing started)."""
+    with relaying(box) as b:
+        yield b
 
 
 def message(subject: str = "Printer broken", sender: str = "ben@client.example",

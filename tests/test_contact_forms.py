@@ -15,8 +15,7 @@ import urllib.request
 from http.cookiejar import CookieJar
 
 import pytest
-from conftest import DOMAIN, message, wait_for
-from smtpsinks import Sink
+from conftest import DOMAIN, message, relaying, wait_for
 
 NOBODY = "nobody would receive this: add the customer as a follower"
 ADMIN = (f"admin@{DOMAIN}", "admin-pw-123")
@@ -87,16 +86,9 @@ def text_of(raw: bytes) -> str:
 @pytest.fixture
 def live(box):
     """The running box (MTA, worker, panel) relaying after one second to a loopback sink."""
-    with Sink() as sink:
-        box.deliver_to(sink, relay__delay_seconds="1",
-                       intake__company_addresses="support@acme.example")
-        box.cli("users", "add", "--email", AGENT[0], "--name", "Maria", "--role", "agent",
-                "--password", AGENT[1])
-        box.sink = sink
-        box.start("mta")
-        box.start("worker")
-        box.start("web")
-        yield box
+    with relaying(box, "mta", "worker", "web", agent=AGENT,
+                  intake__company_addresses="support@acme.example") as b:
+        yield b
 
 
 def test_web_form_mail_makes_the_person_in_reply_to_the_requester(live):

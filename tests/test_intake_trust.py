@@ -13,7 +13,6 @@ import pytest
 from conftest import DOMAIN, message, wait_for
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from smtpsinks import Sink
 
 BEN = "ben@client.example"
 # client.example lets the test's loopback address send for it; no DMARC record anywhere.
@@ -49,15 +48,6 @@ def settled(box) -> list[dict]:
         rows = box.json("mail", "outgoing")
         return rows if all(r["status"] == "delivered" for r in rows) else None
     return wait_for(done, timeout=30, interval=0.2)
-
-
-@pytest.fixture
-def live(box):
-    """A running box relaying after one second to a loopback SMTP server."""
-    with Sink() as sink:
-        box.deliver_to(sink, relay__delay_seconds="1")
-        box.sink = sink
-        yield box
 
 
 def start(box, dns: dict | None = None) -> None:

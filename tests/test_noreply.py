@@ -10,8 +10,7 @@ import html
 import time
 
 import pytest
-from conftest import DOMAIN, message, wait_for
-from smtpsinks import Sink
+from conftest import DOMAIN, message, relaying, wait_for
 from test_contact_forms import ADMIN, AGENT, Http, incoming, send, to_whom
 
 BEN = "ben@client.example"
@@ -19,15 +18,8 @@ BEN = "ben@client.example"
 
 @pytest.fixture
 def live(box):
-    with Sink() as sink:
-        box.deliver_to(sink, relay__delay_seconds="1")
-        box.cli("users", "add", "--email", AGENT[0], "--name", "Maria", "--role", "agent",
-                "--password", AGENT[1])
-        box.sink = sink
-        box.start("mta")
-        box.start("worker")
-        box.start("web")
-        yield box
+    with relaying(box, "mta", "worker", "web", agent=AGENT) as b:
+        yield b
 
 
 def from_(sender: str, subject: str, tag: str, extra: str = "", body: str = "Hello.") -> bytes:

@@ -14,10 +14,8 @@ import smtplib
 import time
 from email import policy
 
-import pytest
 import test_message_center
 from conftest import DOMAIN, message, wait_for
-from smtpsinks import Sink
 from test_message_center import ticket
 
 from appliance import mailids
@@ -101,15 +99,6 @@ def panel_page(box, path: str, who: tuple[str, str] = (ADMIN, "admin-pw-123")) -
         return client.get(path).text
     finally:
         database.close()
-
-
-@pytest.fixture
-def live(box):
-    """The running box, relaying after one second to a loopback SMTP server."""
-    with Sink() as sink:
-        box.deliver_to(sink, relay__delay_seconds="1")
-        box.sink = sink
-        yield box
 
 
 # -- end to end ------------------------------------------------------------------------
