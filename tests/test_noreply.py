@@ -167,7 +167,7 @@ def test_an_auto_reply_on_an_item_is_marked_and_never_relayed(live):
     time.sleep(3)
     assert to_whom(box.sink) == [BEN]
     assert box.query("SELECT count(*) FROM relayentry r JOIN message m ON m.id = r.message_id "
-                     "WHERE m.body LIKE '%out of the office%'")[0][0] == 0
+                     "WHERE m.body LIKE ?", "%out of the office%")[0][0] == 0
 
     send(box, message(subject=f"Re: [#{item_id}] Printer broken",
                       message_id="<t2@client.example>", body="A LaserJet 4.",

@@ -68,7 +68,7 @@ def settled(box) -> None:
     def done():
         if box.query("SELECT count(*) FROM relayentry WHERE state = 'pending'")[0][0]:
             return False
-        if box.query("SELECT count(*) FROM event WHERE processed = 0")[0][0]:
+        if box.query("SELECT count(*) FROM event WHERE NOT processed")[0][0]:
             return False
         rows = box.json("mail", "outgoing")
         return all(r["status"] == "delivered" for r in rows)
