@@ -42,7 +42,6 @@ class Bounded:
     raw: bytes
     notes: list[str] = field(default_factory=list)
     body_ok: bool = True             # False: read the header only, keep the body whole
-    dkim_signatures: int = 0         # DKIM-Signature fields in the header read
     header_cut: bool = False         # ``raw`` is not the message as received
 
 
@@ -111,8 +110,9 @@ def _shorten(lines: list[bytes]) -> list[bytes]:
     return kept
 
 
-def _bound_header(head: bytes, notes: list[str]) -> tuple[bytes, int]:
-    """``head`` within the header limits, and its DKIM-Signature count."""
+def _bound_header(head: bytes, notes: list[str]) -> bytes:
+    """``head`` within the header limits (a note for each cut, and for DKIM signatures
+    past those verified)."""
     fields = _fields(head)
     out: list[bytes] = []
     cut: dict[str, list[int]] = {}
@@ -148,7 +148,7 @@ def _bound_header(head: bytes, notes: list[str]) -> tuple[bytes, int]:
     if signatures > MAX_DKIM_SIGNATURES:
         notes.append(f"{signatures:,} DKIM-Signature fields: only the first "
                      f"{MAX_DKIM_SIGNATURES} are verified.")
-    return b"".join(out), signatures
+    return b"".join(out)
 
 
 def _mime_parts(raw: bytes) -> tuple[int, int]:
@@ -172,16 +172,12 @@ def bound(raw: bytes) -> Bounded:
     notes: list[str] = []
     end = _end_of_header(raw)
     head, body = raw[:end], raw[end:]
-    signatures = 0
     cut = False
     if len(head) > MAX_FIELD_BYTES or head.count(b"\n") > MAX_FIELD_LINES or \
             head.lower().count(b"dkim-signature") > MAX_DKIM_SIGNATURES:
-        new_head, signatures = _bound_header(head, notes)
+        new_head = _bound_header(head, notes)
         cut = new_head != head
         head = new_head
-    else:
-        signatures = sum(1 for line in head.split(b"\n")
-                         if line[:15].lower() == b"dkim-signature:")
     boundaries, delimiters = _mime_parts(raw)
     lines = body.count(b"\n")
     shape = (f"more than {MAX_MIME_BOUNDARIES} multipart boundaries"
@@ -191,4 +187,4 @@ def bound(raw: bytes) -> Bounded:
     if shape:
         notes.append(f"The message has {shape}: its body was not taken apart; the whole "
                      f"message is kept as an attachment.")
-    return Bounded(head + body if cut else raw, notes, not shape, signatures, cut)
+    return Bounded(head + body if cut else raw, notes, not shape, cut)

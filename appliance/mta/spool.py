@@ -144,11 +144,9 @@ class Doorbell:
         while True:
             try:
                 self._listener.recv(16)
-                rung = True
-            except (BlockingIOError, InterruptedError):
+            except OSError:      # BlockingIOError: every ring taken
                 return rung
-            except OSError:
-                return rung
+            rung = True
 
     def ring(self) -> None:
         try:
