@@ -55,6 +55,10 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "dkim.ed25519_key": ("{data_dir}/dkim/{selector}-ed25519.private",
                          "DKIM ed25519 private key (base64 seed, mode 0600); used when the "
                          "setting dkim.ed25519 is true."),
+    "worker.processes": ("1", "Intake workers turning spooled mail into items: a number, "
+                              "or 'auto' for one per core. Above 1 the worker process keeps "
+                              "the message center and delivery and starts that many beside "
+                              "it, each taking its share of senders."),
     "worker.poll_seconds": ("0.1", "How often the worker looks for new spool entries."),
     "worker.retry_seconds": ("30", "A message that met a full disk, an I/O error or a lack "
                                    "of memory or files waits this long before it is tried "

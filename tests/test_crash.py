@@ -59,7 +59,8 @@ class Sender(threading.Thread):
         self.client = None
 
     def send(self, n: int) -> None:
-        raw = message(subject=f"crash {n}", message_id=self.mid(n),
+        sender = f"customer{n % 16}@client.example"   # several intake workers' shares
+        raw = message(subject=f"crash {n}", message_id=self.mid(n), sender=sender,
                       body=f"Message number {n}.\r\n" + "filler line\r\n" * 20)
         deadline = time.monotonic() + RETRY_BOUND
         while time.monotonic() < deadline:
@@ -68,7 +69,7 @@ class Sender(threading.Thread):
                     self.client = smtplib.SMTP("127.0.0.1", self.box.smtp_port, timeout=10)
                     self.client.ehlo("client.example")
                 self.client.rset()
-                code, text = self.client.mail("ben@client.example")
+                code, text = self.client.mail(sender)
                 if code == 250:
                     code, text = self.client.rcpt(TICKETS)
                 if code == 250:
@@ -147,10 +148,14 @@ def smtp_alive(box: Box) -> bool:
 
 
 @pytest.mark.slow
-def test_sigkill_mta_and_worker_during_2000_messages(box):
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_sigkill_mta_and_worker_during_2000_messages(box, processes):
+    """With ``worker.processes = 2`` the SIGKILL hits the center and both intake workers
+    (the process group, as a crashing machine or ``systemctl kill`` would)."""
     seed = int(os.environ.get("CRASH_SEED", "20261126"))
     print(f"\ncrash test seed: {seed} (CRASH_SEED={seed} to replay)")
     rng = random.Random(seed)
+    box.set_ini("worker", "processes", processes)
     box.start("mta")
     box.start("worker")
     counter = iter(range(MESSAGES))

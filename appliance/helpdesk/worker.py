@@ -16,8 +16,11 @@ restored file, processes it).
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
+import subprocess
+import sys
 from datetime import timedelta
 import threading
 import time
@@ -37,10 +40,14 @@ from appliance.helpdesk.database import database_problem, open_database
 from appliance.helpdesk.models import IncomingMail
 from appliance.mta import deliverer, limits
 from appliance.mta.auth import AuthResults, authenticate
-from appliance.mta.spool import Entry, Spool
+from appliance.mta.spool import Doorbell, Entry, Spool
+from appliance.processes import die_with_parent
 
 log = logging.getLogger("appliance.worker")
 FULL_BELOW = 1 << 20   # bytes free under which a database that cannot open means: disk full
+PART_ENV = "APPLIANCE_WORKER_PART"       # "I/N": this process is intake worker I of N
+PARENT_ENV = "APPLIANCE_WORKER_PARENT"   # the center's pid, which the worker dies with
+ALL, INTAKE, CENTER = "all", "intake", "center"
 
 
 class DatabaseGone(Exception):
@@ -57,10 +64,27 @@ def check_database() -> None:
         raise DatabaseGone(problem)
 
 
+def process_count(cfg: Config) -> int:
+    """``worker.processes``: a number of intake workers, or ``auto`` for one per core."""
+    value = cfg.get("worker.processes").strip().lower()
+    count = (os.cpu_count() or 1) if value == "auto" else cfg.getint("worker.processes")
+    if count < 1:
+        raise ConfigError(f"{cfg.path}: worker.processes must be 1 or more, or auto, "
+                          f"not {value}")
+    return min(count, 32)
+
+
 class Worker:
-    def __init__(self, cfg: Config) -> None:
+    """``role``: ``all`` (one process does everything), ``intake`` (worker ``part`` of
+    ``parts``: only its share of the spool) or ``center`` (no intake: the message
+    center, delivery and housekeeping, and the intake workers' keeper)."""
+
+    def __init__(self, cfg: Config, role: str = ALL, part: int = 0, parts: int = 1) -> None:
         self.cfg = cfg
+        self.role, self.part, self.parts = role, part, parts
         self.spool = Spool(cfg.spool_dir).ensure()
+        self.center_bell = Doorbell(self.spool.root, "center")
+        self.children: IntakeWorkers | None = None
         self.stopping = False
         self.last_housekeeping = 0.0
         self.authenticate = authenticator(cfg)
@@ -71,6 +95,7 @@ class Worker:
         self.exported: dict[str, str] | None = None
         self.retry_seconds = cfg.getint("worker.retry_seconds")
         self.faults: dict[str, int] = {}   # spool id -> transient faults met so far
+        self.rung = False
 
     def refresh_captures(self) -> None:
         """Item types and the support address change in the panel: the MTA follows within
@@ -160,9 +185,13 @@ class Worker:
         sender authentication (DNS) of the next entries runs ahead in threads, so lookups
         of different messages wait together, not one message after another."""
         check_database()
-        for entry_id in self.spool.release_due(clock.now()):
-            log.info("spool=%s tried again after a fault of the machine", entry_id)
-        ids = self.spool.pending(limit)
+        if self.role != INTAKE:
+            for entry_id in self.spool.release_due(clock.now()):
+                log.info("spool=%s tried again after a fault of the machine", entry_id)
+        if self.role == CENTER:
+            return 0
+        ids = self.spool.pending(None if self.parts > 1 else limit)
+        ids = self.spool.mine(ids, self.part, self.parts, limit)
         if ids:
             ctx = intake.load_context(self.cfg.domain, self.cfg.attachments_dir)
             ctx.mailer = self.mailer
@@ -227,21 +256,29 @@ class Worker:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
         poll = float(self.cfg.get("worker.poll_seconds"))
-        if not self.spool.doorbell.listen():
+        who = f"intake worker {self.part + 1}/{self.parts}" if self.role == INTAKE else \
+            "worker"
+        if self.role == CENTER:
+            self.center_bell.listen()
+        elif not self.spool.doorbell.listen(self.part):
             log.info("another worker hears this spool's doorbell: this one polls every "
                      "%.2f s", poll)
-        log.info("worker started: spool %s", self.spool.root)
-        sender = threading.Thread(target=self.deliver_loop, name="delivery", daemon=True)
-        sender.start()
+        log.info("%s started: spool %s%s", who, self.spool.root,
+                 f", {self.children.count} intake workers" if self.children else "")
+        sender = None
+        if self.role != INTAKE:
+            sender = threading.Thread(target=self.deliver_loop, name="delivery", daemon=True)
+            sender.start()
+        if self.children:
+            self.children.start_all()
+        code = 0
         while not self.stopping:
             try:
                 handled = self.run_once()
             except DatabaseGone as exc:
                 log.error("%s", exc)
-                self.stopping = True
-                self.wake.set()
-                sender.join(timeout=60)
-                return 1
+                code = 1
+                break
             except Exception:
                 # The database itself failed (locked for too long, disk full, server gone):
                 # nothing was committed for the entry at hand and its file is still in
@@ -249,9 +286,16 @@ class Worker:
                 log.exception("intake run failed; the spool entries stay queued, retrying")
                 time.sleep(max(poll, 1.0))
                 continue
-            if time.monotonic() - self.last_tick >= 1.0 or handled:
+            if self.role == INTAKE:
+                if handled:
+                    self.center_bell.ring()   # automations for what was just filed
+                else:
+                    self.spool.doorbell.wait(poll)   # at once when the MTA rings
+                continue
+            if time.monotonic() - self.last_tick >= 1.0 or handled or self.rung:
                 self.last_tick = time.monotonic()
                 self.center_tick()
+            self.rung = False
             if time.monotonic() - self.last_captures >= 5:
                 self.refresh_captures()
             if time.monotonic() - self.last_housekeeping > 300:
@@ -260,18 +304,74 @@ class Worker:
                     self.housekeeping()
                 except Exception:   # a locked database at start-up once ended the worker
                     log.exception("housekeeping failed; trying again in five minutes")
-            if not handled:
+            if self.children:
+                self.children.keep()
+                self.rung = self.center_bell.wait(min(poll * 5, 1.0))
+            elif not handled:
                 self.spool.doorbell.wait(poll)   # at once when the MTA rings
+        self.stopping = True
         self.wake.set()
+        if self.children:
+            self.children.stop()
         self.spool.doorbell.close()
-        sender.join(timeout=60)
-        log.info("worker stopped")
-        return 0
+        self.center_bell.close()
+        if sender is not None:
+            sender.join(timeout=60)
+        log.info("%s stopped", who)
+        return code
 
     def _stop(self, signum, frame) -> None:
         self.stopping = True
         self.wake.set()
-        self.spool.doorbell.ring()   # out of its wait at once, whatever the poll interval
+        # out of its wait at once, whatever the poll interval
+        (self.center_bell if self.role == CENTER else self.spool.doorbell).ring()
+
+
+class IntakeWorkers:
+    """The center's intake workers: ``appliance worker`` processes started with their
+    share in the environment, started again when one dies (at most every 5 s each), and
+    stopped with the center (SIGTERM, then SIGKILL after 60 s)."""
+
+    RESTART_AFTER = 5.0
+
+    def __init__(self, cfg: Config, count: int) -> None:
+        self.cfg, self.count = cfg, count
+        self.procs: list[subprocess.Popen | None] = [None] * count
+        self.started = [0.0] * count
+
+    def _start(self, index: int) -> None:
+        env = {**os.environ, PART_ENV: f"{index}/{self.count}", PARENT_ENV: str(os.getpid())}
+        self.procs[index] = subprocess.Popen(
+            [sys.executable, "-P", "-m", "appliance", "worker", "-c", str(self.cfg.path)],
+            env=env, stdin=subprocess.DEVNULL)
+        self.started[index] = time.monotonic()
+
+    def start_all(self) -> None:
+        for index in range(self.count):
+            self._start(index)
+
+    def keep(self) -> None:
+        """Start again the intake workers that exited."""
+        for index, proc in enumerate(self.procs):
+            if proc is None or proc.poll() is None:
+                continue
+            if time.monotonic() - self.started[index] < self.RESTART_AFTER:
+                continue
+            log.error("intake worker %d/%d (pid %d) exited with code %s; starting it again",
+                      index + 1, self.count, proc.pid, proc.returncode)
+            self._start(index)
+
+    def stop(self) -> None:
+        running = [p for p in self.procs if p is not None and p.poll() is None]
+        for proc in running:
+            proc.terminate()
+        deadline = time.monotonic() + 60
+        for proc in running:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 class AuthAhead:
@@ -341,8 +441,19 @@ def authenticator(cfg: Config):
 
 
 def run(cfg: Config) -> int:
+    share = os.environ.get(PART_ENV, "")
+    if share:   # an intake worker the center started
+        die_with_parent(int(os.environ.get(PARENT_ENV, "0")))
+        part, parts = (int(x) for x in share.split("/"))
+        open_when_there_is_room(cfg)
+        return Worker(cfg, INTAKE, part, parts).run()
+    count = process_count(cfg)
     open_when_there_is_room(cfg)
-    worker = Worker(cfg)
+    if count == 1:
+        worker = Worker(cfg)
+    else:
+        worker = Worker(cfg, CENTER)
+        worker.children = IntakeWorkers(cfg, count)
     worker.refresh_captures()
     return worker.run()
 

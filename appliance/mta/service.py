@@ -9,7 +9,6 @@ restarted MTA.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import os
 import signal
@@ -19,9 +18,9 @@ from appliance.mta import connections
 from appliance.mta.connections import ConnectionLimits
 from appliance.mta.inbound import listening_socket, serve
 from appliance.mta.spool import Spool
+from appliance.processes import die_with_parent
 
 log = logging.getLogger("appliance.mta")
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _process_count(cfg: Config) -> int:
@@ -46,25 +45,12 @@ def _run_loop(cfg: Config, sock, limits: ConnectionLimits) -> None:
     asyncio.run(main())
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask the kernel for SIGTERM when the parent dies (PR_SET_PDEATHSIG), then check
-    that it did not die before the request: an orphan would hold the port."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    except (OSError, AttributeError) as exc:  # not Linux
-        log.warning("mta process %d will not stop with its parent: %s", os.getpid(), exc)
-    if os.getppid() != parent:
-        os._exit(0)
-
-
 def _child(cfg: Config, sock, limits: ConnectionLimits, parent: int) -> None:
     """A forked server process: it never returns into the parent's code (which would
     signal the siblings forked before it) and leaves with os._exit."""
     code = 0
     try:
-        _die_with_parent(parent)
+        die_with_parent(parent)
         _run_loop(cfg, sock, limits)
     except BaseException:
         log.exception("mta process %d failed", os.getpid())

@@ -20,6 +20,7 @@ import select
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -108,29 +109,48 @@ class DirSync:
                 self._cond.notify_all()
 
 
-class Doorbell:
-    """The worker's doorbell: a datagram on a Linux abstract socket named after the
-    spool, rung after each entry lands in ``new/``, so the worker starts on it at once
-    instead of at its next poll (a 0.1 s poll was most of the idle 250-to-ticket time).
-    Best effort both ways: a ring nobody hears, or one lost, costs one poll interval."""
+MAX_BELLS = 64   # intake workers one spool can have (worker.processes)
 
-    def __init__(self, root: Path) -> None:
+
+def partition(mail_from: str, parts: int) -> int:
+    """Which of ``parts`` intake workers takes mail of this envelope sender.  All mail of
+    one sender goes to one worker, in arrival order, so a reply never overtakes the mail
+    it answers however many workers there are."""
+    if parts <= 1:
+        return 0
+    return zlib.crc32(mail_from.strip().lower().encode("utf-8", "replace")) % parts
+
+
+class Doorbell:
+    """A worker's doorbell: a datagram on a Linux abstract socket named after the spool,
+    rung after each entry lands in ``new/``, so the worker starts on it at once instead of
+    at its next poll (a 0.1 s poll was most of the idle 250-to-ticket time).  With several
+    intake workers each listens on its own number and :meth:`ring` rings them all; the
+    ``center`` bell wakes the message center when intake filed something.  Best effort
+    both ways: a ring nobody hears, or one lost, costs one poll interval."""
+
+    def __init__(self, root: Path, name: str = "") -> None:
         digest = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:32]
-        self.address = f"\0appliance-spool-{digest}"
+        self.base = f"\0appliance-spool-{digest}" + (f"-{name}" if name else "")
+        self.address = self.base
         self._listener: socket.socket | None = None
         self._sender: socket.socket | None = None
 
-    def listen(self) -> bool:
-        """Start hearing rings (the worker); False when the socket cannot be had (another
-        worker on this spool has it: that one is woken, this one polls)."""
+    def _address(self, index: int) -> str:
+        return self.base if index == 0 else f"{self.base}-{index}"
+
+    def listen(self, index: int = 0) -> bool:
+        """Start hearing rings (a worker, by its number); False when the socket cannot be
+        had (another worker on this spool has it: that one is woken, this one polls)."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
-            sock.bind(self.address)
+            sock.bind(self._address(index))
         except OSError:
             sock.close()
             return False
         sock.setblocking(False)
         self._listener = sock
+        self.address = self._address(index)
         return True
 
     def wait(self, timeout: float) -> bool:
@@ -149,13 +169,20 @@ class Doorbell:
             rung = True
 
     def ring(self) -> None:
+        """Ring every listening worker: numbers from 0 until one nobody listens on."""
         try:
             if self._sender is None:
                 self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
                 self._sender.setblocking(False)
-            self._sender.sendto(b"!", self.address)
         except OSError:
-            pass   # nobody listening, or the queue is full: the worker polls anyway
+            return
+        for index in range(MAX_BELLS):
+            try:
+                self._sender.sendto(b"!", self._address(index))
+            except (ConnectionRefusedError, FileNotFoundError):
+                return    # nobody has this number: there are no more workers
+            except OSError:
+                continue  # its queue is full: it is rung already
 
     def close(self) -> None:
         for sock in (self._listener, self._sender):
@@ -197,6 +224,29 @@ class Spool:
         """Ids waiting in ``new/``, oldest first."""
         names = sorted(n for n in os.listdir(self.root / NEW) if not n.startswith("."))
         return names[:limit] if limit else names
+
+    def mine(self, entry_ids: list[str], part: int, parts: int,
+             limit: int | None = None) -> list[str]:
+        """The first ``limit`` ids among ``entry_ids`` that intake worker ``part`` of
+        ``parts`` takes (by :func:`partition` of the envelope sender, read from the file's
+        first line).  An entry whose envelope cannot be read is worker 0's, which records
+        why."""
+        if parts <= 1:
+            return list(entry_ids[:limit] if limit else entry_ids)
+        found: list[str] = []
+        for entry_id in entry_ids:
+            if limit and len(found) >= limit:
+                break
+            try:
+                with open(self.root / NEW / entry_id, "rb") as fh:
+                    sender = str(json.loads(fh.readline()).get("mail_from", ""))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, AttributeError):
+                sender = None
+            if (partition(sender, parts) if sender is not None else 0) == part:
+                found.append(entry_id)
+        return found
 
     def read(self, entry_id: str, where: str = NEW) -> Entry:
         data = (self.root / where / entry_id).read_bytes()

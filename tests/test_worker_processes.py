@@ -1,0 +1,185 @@
+"""Several intake workers on one spool (issue 15, point 7): ``worker.processes = 2`` makes
+the worker the message center with two intake workers beside it, each taking its share of
+envelope senders.  Shown over SMTP with the installed services: every mail is filed exactly
+once, a sender's reply never overtakes the mail it answers, a stopped worker holds back
+only its own share, a dead one is started again, and none outlives the center."""
+from __future__ import annotations
+
+import os
+import signal
+import smtplib
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import message, wait_for
+
+from appliance.mta.spool import partition
+
+SENDERS = [f"customer{n}@client.example" for n in range(12)]
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def share(pid: int) -> str:
+    """The share an intake worker was started with (its environment)."""
+    env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return next(v.split(b"=", 1)[1].decode() for v in env
+                if v.startswith(b"APPLIANCE_WORKER_PART="))
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def intake_workers(box, count: int = 2) -> list[int]:
+    center = box.procs["worker"].pid
+    wait_for(lambda: len(children(center)) == count, timeout=30)
+    pids = sorted(children(center), key=share)   # worker 1/N (share 0) first
+    assert [share(p) for p in pids] == [f"{n}/{count}" for n in range(count)]
+    wait_for(lambda: all(f"intake worker {n}/{count} started" in box.log("worker")
+                         for n in range(1, count + 1)), timeout=30)
+    return pids
+
+
+def send(box, mails: list[tuple[str, bytes]], sessions: int = 4) -> None:
+    todo = list(mails)
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def run() -> None:
+        try:
+            with smtplib.SMTP("127.0.0.1", box.smtp_port, timeout=30) as smtp:
+                while True:
+                    with lock:
+                        if not todo:
+                            return
+                        sender, raw = todo.pop(0)
+                    smtp.sendmail(sender, [f"tickets@{box.domain}"], raw)
+        except Exception as exc:   # surfaced below
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=run) for _ in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+
+
+@pytest.fixture
+def two(box):
+    box.set_ini("worker", "processes", "2")
+    box.set_ini("worker", "poll_seconds", "30")   # every wake-up is the doorbell's
+    box.start("mta")
+    return box
+
+
+def test_two_intake_workers_file_every_mail_once_and_wake_on_the_doorbell(two):
+    box = two
+    box.cli("settings", "set", "automations.max_per_address_hour", "100")
+    box.cli("settings", "set", "relay.delay_seconds", "1")
+    box.start("worker")
+    assert len(intake_workers(box)) == 2
+    assert {partition(s, 2) for s in SENDERS} == {0, 1}   # both shares get mail
+    mails = [(s, message(sender=s, subject=f"Printer {n} of {s}",
+                         message_id=f"<p{n}.{i}@client.example>"))
+             for n in range(10) for i, s in enumerate(SENDERS)]
+    started = time.monotonic()
+    send(box, mails)
+    wait_for(lambda: len(box.json("items", "list")) == len(mails), timeout=120)
+    # a 30 s poll would not have filed 120 mails of both shares this soon
+    assert time.monotonic() - started < 60
+    incoming = box.json("mail", "incoming", "--limit", "1000")
+    assert len(incoming) == len(mails)
+    assert sorted(m["message_id"] for m in incoming) == sorted(
+        f"<p{n}.{i}@client.example>" for n in range(10) for i in range(len(SENDERS)))
+    assert {m["action"] for m in incoming} == {"created"}
+    # the message center (in the center process) answered every one of them, by mail
+    wait_for(lambda: len([o for o in box.json("mail", "outgoing", "--limit", "1000")
+                          if "Printer" in o["subject"]]) == len(mails), timeout=60)
+
+
+def test_a_reply_never_overtakes_the_mail_it_answers(two):
+    box = two
+    box.set_dns({"client.example": {"TXT": "v=spf1 ip4:127.0.0.1 -all"}})
+    mails = []
+    for i, s in enumerate(SENDERS):
+        first = f"<first{i}@client.example>"
+        mails.append((s, message(sender=s, subject=f"VPN down at site {i}", message_id=first)))
+        mails.append((s, message(sender=s, subject=f"Re: VPN down at site {i}",
+                                 message_id=f"<second{i}@client.example>",
+                                 extra=f"In-Reply-To: {first}\r\nReferences: {first}\r\n")))
+    send(box, mails, sessions=1)    # in the spool, in this order, before any worker runs
+    box.start("worker")
+    intake_workers(box)
+    wait_for(lambda: len(box.json("mail", "incoming", "--limit", "100")) == len(mails),
+             timeout=120)
+    items = box.json("items", "list")
+    assert len(items) == len(SENDERS), [i["title"] for i in items]
+    for item in items:
+        shown = box.json("items", "show", str(item["id"]))
+        assert len(shown["messages"]) >= 2, shown["title"]
+
+
+def test_a_stopped_intake_worker_holds_back_only_its_share(two):
+    box = two
+    box.start("worker")
+    pids = intake_workers(box)
+    os.kill(pids[0], signal.SIGSTOP)
+    try:
+        time.sleep(0.5)
+        mails = [(s, message(sender=s, subject=f"Share of {s}")) for s in SENDERS]
+        send(box, mails)
+        wait_for(lambda: len(box.json("items", "list")) == len(
+            [s for s in SENDERS if partition(s, 2) == 1]), timeout=60)
+        time.sleep(1.0)
+        titles = {i["title"] for i in box.json("items", "list")}
+        assert titles == {f"Share of {s}" for s in SENDERS if partition(s, 2) == 1}
+    finally:
+        os.kill(pids[0], signal.SIGCONT)
+    wait_for(lambda: len(box.json("items", "list")) == len(SENDERS), timeout=60)
+
+
+def test_a_dead_intake_worker_is_started_again_and_none_outlives_the_center(two):
+    box = two
+    box.start("worker")
+    first = intake_workers(box)
+    os.kill(first[1], signal.SIGKILL)
+    center = box.procs["worker"].pid
+    wait_for(lambda: len(children(center)) == 2 and first[1] not in children(center),
+             timeout=30)
+    assert "exited with code -9; starting it again" in box.log("worker")
+    mails = [(s, message(sender=s, subject=f"After the restart {s}")) for s in SENDERS]
+    send(box, mails)
+    wait_for(lambda: len(box.json("items", "list")) == len(SENDERS), timeout=60)
+    # SIGKILL of the center alone (not its group): the kernel stops the intake workers
+    now = children(center)
+    os.kill(center, signal.SIGKILL)
+    box.procs["worker"].wait(timeout=10)
+    wait_for(lambda: not any(alive(p) for p in now), timeout=30)
+
+
+def test_worker_processes_must_be_a_count_or_auto(box):
+    box.set_ini("worker", "processes", "0")
+    proc = box.start("worker")
+    assert proc.wait(timeout=30) != 0
+    assert "worker.processes must be 1 or more, or auto, not 0" in box.log("worker")
