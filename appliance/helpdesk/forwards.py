@@ -246,8 +246,14 @@ def attribution_sender(text: str) -> Person | None:
     else:
         cut = max((before.rfind(w) + len(w) for w in T.ATTRIBUTION_NAME_AFTER
                    if w in before), default=0)
-        name = before[cut:]
-        if T.ATTRIBUTION_START.match(name) or any(c.isdigit() for c in name):
+        words = before[cut:].split()
+        dated = [k for k, w in enumerate(words) if any(c.isdigit() for c in w)]
+        if dated:  # "On Wed, Oct 27, 2021 at 9:31 AM Eva Novak <a@b> wrote:"
+            words = words[dated[-1] + 1:]
+            while words and words[0].lower() in T.TIME_WORDS:
+                words = words[1:]
+        name = " ".join(words)
+        if T.ATTRIBUTION_START.match(name):
             name = ""
     name = " ".join(name.split()).strip(" ,;:\"'«»„“”")
     return sender_of(f"{name} <{email}>" if name and "@" not in name else email)

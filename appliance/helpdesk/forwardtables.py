@@ -167,3 +167,6 @@ ATTRIBUTION_START = re.compile(
 ATTRIBUTION_NAME_AFTER = (",", " heeft ", " időpontban ", " používateľ ", " пользователь ",
                           " користувач ", " skrev ", " schrieb ", " escribió ", " wrote ",
                           " um ", " kl. ")
+# Words that may follow the time in an attribution line before the name ("9:31 AM Eva").
+TIME_WORDS = frozenset({"am", "pm", "a.m.", "p.m.", "uhr", "h", "klo", "kl.", "o", "godz.",
+                        "u", "um", "à", "a", "las", "alle", "às", "om", "gmt", "utc", "cet"})
