@@ -221,7 +221,13 @@ def _requester(f: Facts, d: Decision, manual, ex: Exclusions,
         forwarder = d.forwarder
         is_agent = bool(forwarder and forwarder.email.lower() in
                         {a.lower() for a in f.ctx.agents})
-        if f.ctx.agent_forwarding and is_agent:
+        if f.ctx.agent_forwarding and is_agent and d.original_sender is None:
+            d.reasons.append(f"Agent forwarding is on and {forwarder.email} is an agent, but "
+                             "no original sender could be read from the forwarded message "
+                             "(no From line with an address): the agent is the requester.")
+            candidates = [(forwarder, "the agent who forwarded it")]
+            extra = list(manual.original_cc)
+        elif f.ctx.agent_forwarding and is_agent:
             d.reasons.append(f"Agent forwarding is on and {forwarder.email} is an agent: the "
                              "original sender is the requester, the agent follows.")
             candidates = [(d.original_sender, "the original sender of the forwarded mail"),

@@ -4,7 +4,10 @@ Rules: a forward prefix in the subject, a forwarded-message block in a body, an 
 message.  Vetoes: a reply prefix first in the subject, or a reply's attribution line before
 any forwarded block.  Outlook's header block (after "-----Original Message-----" or a line of
 underscores) is written for replies and forwards alike, so it counts only with a forward
-prefix or when the forwarding server itself rewrote From.
+prefix, when it opens the body as a whole header block, or when the forwarding server itself
+rewrote From.  Outlook 2019 writes a reply's "On <date>, "Name" <a@b> wrote:" line above a
+forwarded message: with a forward prefix (or alone at the top of a body that quotes nothing
+with "> " and answers no earlier message) it is the forward's header.
 """
 from __future__ import annotations
 
@@ -32,10 +35,14 @@ def _block(f: Facts) -> Hit | None:
         block = find_block(text)
         if block is None:
             continue
-        if block.kind == "reply":
-            return Hit("", f"The body quotes an earlier message the way replies do "
-                           f"(\"{block.marker}\").", extra={"family": "reply", "block": block})
         sender = block.sender
+        if block.kind == "reply":
+            # Outlook 2019 and Outlook for Mac write a reply's line above a forwarded
+            # message too; judge() decides with the subject and the shape of the body.
+            return Hit("", f"The body quotes an earlier message the way replies do "
+                           f"(\"{block.marker}\").", sender,
+                       {"family": "reply", "block": block,
+                        "in_reply_to": f.has("In-Reply-To") or f.has("References")})
         who = (f"; its From line names {sender.email}" if sender else
                "; its From line names no address" if "from" in block.fields else "")
         if block.kind == "forward":
@@ -77,19 +84,25 @@ class Verdict:
 
 
 def judge(hits: list[Hit]) -> Verdict:
-    """Combine the hits: a reply prefix vetoes; an ambiguous block needs a forward prefix."""
+    """Combine the hits: a reply prefix vetoes; an ambiguous block needs a forward prefix or
+    must open the body with a whole header block; a reply-style line counts as a forward's
+    header only with a forward prefix, or alone at the top of a body that replies nothing."""
     verdict = Verdict()
     by_rule = {h.rule: h for h in hits}
     prefix = by_rule.get("forward-subject-prefix")
     block = by_rule.get("forwarded-block")
     attached = by_rule.get("attached-message")
     families = {h.rule: h.extra.get("family") for h in hits}
-    if block and isinstance(block.extra.get("block"), Block):
+    found = block.extra.get("block") if block else None
+    if isinstance(found, Block) and found.kind != "reply":
         verdict.block_sender = block.person
     if prefix and families[prefix.rule] == "reply":
         verdict.reasons.append(prefix.reason)
         verdict.rules.append(prefix.rule)
         return verdict
+    if block and isinstance(found, Block):
+        block = _as_forward(block, found, prefix) or block
+        families[block.rule] = block.extra.get("family")
     counted = [h for h in (prefix, block, attached) if h is not None and (
         families[h.rule] == "forward"
         or (families[h.rule] == "ambiguous" and prefix is not None))]
@@ -107,3 +120,27 @@ def judge(hits: list[Hit]) -> Verdict:
         found = source.extra.get("block")
         verdict.original_cc = found.cc if isinstance(found, Block) else source.extra.get("cc", [])
     return verdict
+
+
+def _as_forward(hit: Hit, block: Block, prefix: Hit | None) -> Hit | None:
+    """The block hit restated as a forward's header when the shape of the body says so."""
+    forward_prefix = prefix is not None and prefix.extra.get("family") == "forward"
+    who = f" names {hit.person.email}" if hit.person else " names no address"
+    if block.kind == "reply":
+        if forward_prefix:
+            why = "the subject's forward prefix makes it the forwarded message's header"
+        elif block.at_top and not block.quoted and not hit.extra.get("in_reply_to"):
+            why = ("it opens the body, nothing is quoted with \"> \" and the mail answers no "
+                   "earlier message (no In-Reply-To), as Outlook writes a forward")
+        else:
+            return None
+        return Hit(hit.rule, f"The body starts the forwarded message with a reply-style line "
+                             f"(\"{block.marker}\") that{who}: {why}.", hit.person,
+                   {"family": "forward", "block": block})
+    if block.kind == "ambiguous" and not forward_prefix and block.at_top and block.complete \
+            and hit.person is not None:
+        return Hit(hit.rule, f"The body opens with a whole forwarded header block (From, "
+                             f"date, Subject; \"{block.marker}\") whose From line{who}: "
+                             "nothing above it, so it is forwarded, not quoted in a reply.",
+                   hit.person, {"family": "forward", "block": block})
+    return None
