@@ -17,6 +17,7 @@ import re
 
 from appliance.addresses import local_of, parse_people, parse_person
 from appliance.helpdesk.forwards import subject_prefixes
+from appliance.helpdesk.listmail import header_names
 from appliance.helpdesk.rules import Facts
 
 # Headers autoresponders (cPanel, Exim and qmail autoresponders, vacation programs, hosted
@@ -152,7 +153,12 @@ def subject_evidence(f: Facts) -> str | None:
     return None
 
 
+_AUTO_REPLY_NAMES = frozenset(n.lower() for n in AUTO_REPLY_HEADERS)
+
+
 def _header_marker(f: Facts) -> str | None:
+    if _AUTO_REPLY_NAMES.isdisjoint(header_names(f)):
+        return None
     for name in AUTO_REPLY_HEADERS:
         if f.has(name):
             value = f.header(name).strip()
@@ -163,6 +169,10 @@ def _header_marker(f: Facts) -> str | None:
 
 
 def _exchange_oof(f: Facts) -> str | None:
+    names = header_names(f)
+    if ("x-ms-exchange-organization-autoreply" not in names
+            and "x-ms-exchange-message-type" not in names):
+        return None
     if f.header("X-MS-Exchange-Organization-AutoReply") or "oof" in f.header(
             "X-MS-Exchange-Message-Type").lower():
         return "An Exchange out-of-office marker is present."
@@ -174,6 +184,8 @@ def rule_owner_reply(f: Facts) -> str | None:
     X-MS-Exchange-Inbox-Rules-Loop names the From address, the message suppresses answers
     to itself (X-Auto-Response-Suppress: All) or says the rules agent made it, and nothing
     marks it as forwarded."""
+    if "x-ms-exchange-inbox-rules-loop" not in header_names(f):
+        return None
     loop = f.header("X-MS-Exchange-Inbox-Rules-Loop")
     if not loop or not f.sender:
         return None
@@ -243,15 +255,21 @@ CHALLENGE_BODY = re.compile(
     r"(?:held|quarantined|pending|waiting)\s+(?:for\s+|until\s+)?(?:your\s+)?"
     r"(?:confirmation|verification|delivery)|liste\s+blanche|n['’]êtes\s+pas\s+un\s+robot|"
     r"kein\s+(?:roboter|spammer)|spamschutz|lista\s+blanca|no\s+es\s+un\s+robot", re.I)
-_LINK = re.compile(r"https?://|\breply\b|\brépondez\b|\bantworten\b|\bresponda\b", re.I)
+# Every challenge subject holds one of these: the subject regex runs only then.
+_CHALLENGE_HINTS = ("confirm", "verif", "best", "bevestig", "conferma", "spam", "awaiting",
+                    "validation")
+_LINK = re.compile(r"https?://|\b(?:reply|click|répondez|cliquez|antworten|klicken|responda|"
+                   r"haga\s+clic|clique|clicca|rispondi)\b", re.I)
 MAX_CHALLENGE_TEXT = 20_000   # a challenge is short; the words sit in its first lines
 
 
 def challenge(f: Facts) -> str | None:
     """A challenge-response filter's request: a TMDA confirmation address, a challenge
     service as sender, or a challenge subject with the service's words and a link."""
-    people = [p for p in (parse_person(f.header(n)) for n in ("From", "Reply-To", "Sender"))
-              if p]
+    values = [f.header(n) for n in ("From", "Reply-To", "Sender")]
+    joined = " ".join(values).lower()
+    suspects = "-confirm-" in joined or bool(CHALLENGE_PROVIDERS.search(joined))
+    people = [p for p in map(parse_person, values) if p] if suspects else []
     for person in people:
         if _TMDA_ADDRESS.search(local_of(person.email)):
             return (f"{person.email} is a TMDA confirmation address: a challenge-response "
@@ -259,7 +277,9 @@ def challenge(f: Facts) -> str | None:
         if CHALLENGE_PROVIDERS.search(person.email):
             return (f"It is sent by {person.email}, a challenge-response service asking the "
                     "sender to confirm.")
-    if not CHALLENGE_SUBJECT.match(clean_subject(f.subject)):
+    subject = f.subject.lower()
+    if not any(w in subject for w in _CHALLENGE_HINTS) or not CHALLENGE_SUBJECT.match(
+            clean_subject(f.subject)):
         return None
     for text in f.texts:
         text = text[:MAX_CHALLENGE_TEXT]

@@ -39,8 +39,24 @@ class ListMail:
     reasons: list[str] = field(default_factory=list)
 
 
+def header_names(f: Facts) -> frozenset[str]:
+    """The message's header names, lower-cased, read once per message (each ``in`` test on
+    a message walks all its headers)."""
+    names = f.__dict__.get("_header_names")
+    if names is None:
+        try:
+            names = frozenset(k.lower() for k in f.msg.keys())
+        except Exception:
+            names = frozenset()
+        f.__dict__["_header_names"] = names
+    return names
+
+
+_MARKERS = frozenset(n.lower() for n in LIST_MARKERS)
+
+
 def is_list_mail(f: Facts) -> bool:
-    return any(f.has(name) for name in LIST_MARKERS)
+    return not _MARKERS.isdisjoint(header_names(f))
 
 
 def _posting(f: Facts) -> set[str]:
