@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from appliance.addresses import Person, local_of, normalize, parse_people
+from appliance.helpdesk import autoreplies, listmail
 from appliance.helpdesk.rules import Facts, Hit, Rule
 
 RESENT_HEADERS = ("Resent-From", "Resent-Sender", "Resent-To", "Resent-Date",
@@ -104,6 +105,8 @@ def _exchange(f: Facts) -> Hit | None:
     loop = f.header("X-MS-Exchange-Inbox-Rules-Loop")
     if not auto and not loop:
         return None
+    if autoreplies.generated_reply(f):
+        return None   # the inbox rule that answered (out-of-office) forwarded nothing
     mailbox = _first_other(f, [loop]) if loop else None
     if auto and not loop:
         return Hit("", "X-MS-Exchange-Organization-AutoForwarded: true: an Exchange rule "
@@ -124,15 +127,20 @@ def _redirect_marker(f: Facts) -> Hit | None:
 def _delivered_elsewhere(f: Facts) -> Hit | None:
     if not f.capture or any(p.email.lower() in f.capture for p in f.to_cc):
         return None
+    lists = listmail.addresses(f)   # a list delivering its mail forwards nothing
+
+    def elsewhere(values: list[str]) -> Person | None:
+        other = _first_other(f, values)
+        return None if other is None or other.email.lower() in lists else other
     for name in ("X-Original-To", "Delivered-To"):
-        other = _first_other(f, f.headers(name))
+        other = elsewhere(f.headers(name))
         if other:
             return Hit("", f"{name} names {other.email}, not the capture address, and no To/Cc "
                            "names the capture address: that mailbox forwarded the mail.", other)
     for value in f.headers("Received"):
         match = _RECEIVED_FOR.search(value)
         other = _person(match.group(1)) if match else None
-        if other and not f.is_box(other.email):
+        if other and not f.is_box(other.email) and other.email.lower() not in lists:
             return Hit("", f"A Received header was for {other.email}, not the capture address, "
                            "and no To/Cc names the capture address: that mailbox forwarded "
                            "the mail.", other)

@@ -10,20 +10,15 @@ import re
 from email.message import Message
 
 from appliance.addresses import local_of, normalize
+from appliance.helpdesk import autoreplies
 from appliance.helpdesk.bodytext import decode_part
 from appliance.helpdesk.rules import Facts, Hit, Rule
 from appliance.mailids import LOOP_HEADER, is_own_message_id
 
-AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply")
 LIST_HEADERS = ("List-Id", "List-Unsubscribe")
 BULK_PRECEDENCE = {"bulk", "junk", "list"}
-# Subjects Exchange and other servers give out-of-office replies, in the user's language.
-OOF_SUBJECT = re.compile(
-    r"^\s*(automatic reply|auto[- ]?reply|out of office( reply)?|automatische antwort|"
-    r"abwesenheitsnotiz|réponse automatique|respuesta automática|risposta automatica|"
-    r"resposta automática|automatisch antwoord|automatisk svar|autosvar|automaattinen vastaus|"
-    r"odpowiedź automatyczna|automatická odpověď|автоматический ответ|otomatik yanıt|"
-    r"自動応答|自动答复|自動回覆)\s*[:：]", re.I)
+# Subjects out-of-office replies are given, in the user's language: helpdesk/autoreplies.py.
+OOF_SUBJECT = autoreplies.AUTO_SUBJECT
 BOUNCE_SUBJECT = re.compile(
     r"undeliver|delivery status notification|returned mail|failure notice|delivery fail|"
     r"mail delivery (failed|system)|non remis|unzustellbar|nicht zustellbar|no se puede entregar|"
@@ -91,13 +86,6 @@ def _auto_submitted(f: Facts) -> str | None:
     return None
 
 
-def _auto_reply_headers(f: Facts) -> str | None:
-    for name in AUTO_REPLY_HEADERS:
-        if f.has(name):
-            return f"{name}: {f.header(name)[:40]} marks an automatic reply."
-    return None
-
-
 def _precedence(family: str):
     def check(f: Facts) -> str | None:
         value = f.header("Precedence").strip().lower()
@@ -107,15 +95,6 @@ def _precedence(family: str):
             return f"Precedence: {value} marks {what}."
         return None
     return check
-
-
-def _out_of_office(f: Facts) -> str | None:
-    if OOF_SUBJECT.match(f.subject):
-        return f"The subject \"{f.subject[:60]}\" is an out-of-office reply's."
-    if f.header("X-MS-Exchange-Organization-AutoReply") or "oof" in f.header(
-            "X-MS-Exchange-Message-Type").lower():
-        return "An Exchange out-of-office marker is present."
-    return None
 
 
 def _list_headers(f: Facts) -> str | None:
@@ -138,9 +117,11 @@ RULES = (
     Rule("bounce-sender", _bounce_sender, "bounce"),
     Rule("read-receipt", _read_receipt, "auto_reply"),
     Rule("auto-submitted", _auto_submitted, "auto_reply"),
-    Rule("auto-reply-header", _auto_reply_headers, "auto_reply"),
+    Rule("auto-reply-header", autoreplies.auto_reply_header, "auto_reply"),
     Rule("precedence-auto-reply", _precedence("auto_reply"), "auto_reply"),
-    Rule("out-of-office", _out_of_office, "auto_reply"),
+    Rule("out-of-office", autoreplies.out_of_office, "auto_reply"),
+    Rule("exchange-rule-reply", autoreplies.rule_owner_reply, "auto_reply"),
+    Rule("challenge-response", autoreplies.challenge, "auto_reply"),
     Rule("precedence-bulk", _precedence("bulk"), "bulk"),
     Rule("list-headers", _list_headers, "bulk"),
     Rule("null-sender", _null_sender, "auto_reply"),

@@ -13,7 +13,8 @@ from email.message import Message
 from email.parser import BytesParser
 
 from appliance.addresses import Person, domain_of, normalize, parse_person
-from appliance.helpdesk import automated, autoforward, forwardconfirm, manualforward
+from appliance.helpdesk import (automated, autoforward, forwardconfirm, listmail,
+                                manualforward)
 from appliance.helpdesk.requester import (REPLY_TO, Exclusions, choose_followers,
                                           choose_requester)
 from appliance.helpdesk.rules import Facts, Hit, run
@@ -241,7 +242,8 @@ def _requester(f: Facts, d: Decision, manual, ex: Exclusions,
                           (d.original_sender, "the original sender of the forwarded mail")]
     else:
         envelope = normalize(f.mail_from) if f.mail_from != "<>" else ""
-        candidates = [(f.sender, "the sender")] + headers
+        candidates = listmail.requester_candidates(f, [(f.sender, "the sender")] + headers,
+                                                   d.reasons)
         if f.sender is None and envelope:  # a bounce address otherwise; only without From
             candidates.append((Person(envelope), "the envelope sender (no From)"))
     d.requester = choose_requester(candidates, ex, d.reasons)

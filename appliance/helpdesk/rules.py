@@ -8,6 +8,7 @@ A rule that trips over broken mail is skipped and the skip is recorded: it never
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.header import Header, decode_header
 from email.message import Message
 from functools import cached_property
 from typing import Callable, Iterable
@@ -51,7 +52,7 @@ class Facts:
             raw = self.msg.get_all(name) or []
         except Exception:
             return []
-        return [" ".join(decode_words(str(v)).split()) for v in raw]
+        return [" ".join(decode_words(_text(v)).split()) for v in raw]
 
     def has(self, name: str) -> bool:
         try:
@@ -107,6 +108,26 @@ class Facts:
             yield from self.msg.walk()
         except Exception:
             return
+
+
+def _text(value) -> str:
+    """A header value as text.  Raw 8-bit bytes (RFC 6532 UTF-8, or a careless client's
+    charset) come as a Header of unknown-8bit chunks: read UTF-8, else Latin-1."""
+    if not isinstance(value, Header):
+        return str(value)
+    try:
+        chunks = decode_header(value)
+    except Exception:
+        return str(value)
+    out = []
+    for data, charset in chunks:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                data = data.decode("latin-1")
+        out.append(data)
+    return "".join(out)
 
 
 def run(rules: Iterable[Rule], facts: Facts, notes: list[str]) -> list[Hit]:
