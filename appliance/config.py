@@ -58,7 +58,7 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "worker.processes": ("1", "Intake workers turning spooled mail into items: a number, "
                               "or 'auto' for one per core. Above 1 the worker process keeps "
                               "the message center and delivery and starts that many beside "
-                              "it, each taking its share of senders."),
+                              "it, each taking its share of the spool."),
     "worker.poll_seconds": ("0.1", "How often the worker looks for new spool entries."),
     "worker.retry_seconds": ("30", "A message that met a full disk, an I/O error or a lack "
                                    "of memory or files waits this long before it is tried "

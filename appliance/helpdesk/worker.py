@@ -96,6 +96,7 @@ class Worker:
         self.retry_seconds = cfg.getint("worker.retry_seconds")
         self.faults: dict[str, int] = {}   # spool id -> transient faults met so far
         self.rung = False
+        self.known: dict = {}   # spool id -> its Message-ID and the ids it answers
 
     def refresh_captures(self) -> None:
         """Item types and the support address change in the panel: the MTA follows within
@@ -191,7 +192,7 @@ class Worker:
         if self.role == CENTER:
             return 0
         ids = self.spool.pending(None if self.parts > 1 else limit)
-        ids = self.spool.mine(ids, self.part, self.parts, limit)
+        ids = self.spool.mine(ids, self.part, self.parts, limit, self.known)
         if ids:
             ctx = intake.load_context(self.cfg.domain, self.cfg.attachments_dir)
             ctx.mailer = self.mailer

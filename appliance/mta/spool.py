@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import select
 import socket
@@ -112,13 +113,31 @@ class DirSync:
 MAX_BELLS = 64   # intake workers one spool can have (worker.processes)
 
 
-def partition(mail_from: str, parts: int) -> int:
-    """Which of ``parts`` intake workers takes mail of this envelope sender.  All mail of
-    one sender goes to one worker, in arrival order, so a reply never overtakes the mail
-    it answers however many workers there are."""
-    if parts <= 1:
-        return 0
-    return zlib.crc32(mail_from.strip().lower().encode("utf-8", "replace")) % parts
+def share_of(entry_id: str, parts: int) -> int:
+    """Which of ``parts`` intake workers takes this entry: spread evenly by its id, so a
+    burst from one sender or one forwarding mailbox keeps every worker busy."""
+    return zlib.crc32(entry_id.encode()) % parts if parts > 1 else 0
+
+
+_THREAD_FIELD = re.compile(
+    rb"^(message-id|in-reply-to|references)[ \t]*:((?:.*)(?:\r?\n[ \t].*)*)", re.I | re.M)
+_MESSAGE_ID = re.compile(rb"<[^<>\s]{1,500}>")
+HEAD_BYTES = 256 * 1024   # header sections longer than this are cut (mta/limits.py: 1 MiB)
+
+
+def thread_ids(head: bytes) -> tuple[str, frozenset[str]]:
+    """The Message-ID and the ids In-Reply-To and References name, from the start of a
+    message (its header section), read without parsing the whole message."""
+    end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0),
+              default=len(head))
+    own, refs = "", set()
+    for match in _THREAD_FIELD.finditer(head[:end]):
+        ids = [m.decode("ascii", "replace") for m in _MESSAGE_ID.findall(match.group(2))]
+        if match.group(1).lower() == b"message-id":
+            own = own or (ids[0] if ids else "")
+        else:
+            refs.update(ids)
+    return own, frozenset(refs - {own})
 
 
 class Doorbell:
@@ -225,27 +244,40 @@ class Spool:
         names = sorted(n for n in os.listdir(self.root / NEW) if not n.startswith("."))
         return names[:limit] if limit else names
 
-    def mine(self, entry_ids: list[str], part: int, parts: int,
-             limit: int | None = None) -> list[str]:
-        """The first ``limit`` ids among ``entry_ids`` that intake worker ``part`` of
-        ``parts`` takes (by :func:`partition` of the envelope sender, read from the file's
-        first line).  An entry whose envelope cannot be read is worker 0's, which records
-        why."""
+    def mine(self, entry_ids: list[str], part: int, parts: int, limit: int | None = None,
+             known: dict[str, tuple[str, frozenset[str]]] | None = None) -> list[str]:
+        """The first ``limit`` of ``entry_ids`` (oldest first) that intake worker ``part``
+        of ``parts`` may take now: its share (:func:`share_of`), less any entry that
+        answers an older one still waiting here (its In-Reply-To or References name that
+        one's Message-ID): it waits until the mail it answers is filed, by whichever worker,
+        so a reply never becomes an item of its own for being early.  ``known`` caches
+        each entry's ids between calls (entries never change)."""
         if parts <= 1:
             return list(entry_ids[:limit] if limit else entry_ids)
+        known = {} if known is None else known
+        waiting: dict[str, str] = {}   # Message-ID -> oldest entry waiting with it
+        for entry_id in entry_ids:
+            if entry_id not in known:
+                try:
+                    with open(self.root / NEW / entry_id, "rb") as fh:
+                        fh.readline()   # the envelope
+                        known[entry_id] = thread_ids(fh.read(HEAD_BYTES))
+                except OSError:
+                    known[entry_id] = ("", frozenset())
+            own = known[entry_id][0]
+            if own:
+                waiting.setdefault(own, entry_id)
         found: list[str] = []
         for entry_id in entry_ids:
             if limit and len(found) >= limit:
                 break
-            try:
-                with open(self.root / NEW / entry_id, "rb") as fh:
-                    sender = str(json.loads(fh.readline()).get("mail_from", ""))
-            except FileNotFoundError:
+            if share_of(entry_id, parts) != part:
                 continue
-            except (OSError, ValueError, AttributeError):
-                sender = None
-            if (partition(sender, parts) if sender is not None else 0) == part:
-                found.append(entry_id)
+            if any(waiting.get(ref, entry_id) < entry_id for ref in known[entry_id][1]):
+                continue   # the mail it answers is not filed yet
+            found.append(entry_id)
+        for gone in set(known) - set(entry_ids):
+            del known[gone]
         return found
 
     def read(self, entry_id: str, where: str = NEW) -> Entry:
