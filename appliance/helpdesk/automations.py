@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from peewee import IntegrityError
+from peewee import IntegrityError, chunked
 
 from appliance import clock
 from appliance.helpdesk import context as ctx
@@ -35,6 +35,7 @@ RECIPIENTS = ("requester", "followers", "assignees", "admins")
 # automated mail never reaches the people someone else put in Cc (helpdesk/following.py)
 FOLLOWERS_WORDS = "the requester and following agents"
 FIELDS = ("status", "priority")
+EVENTS_PER_TRANSACTION = 25
 
 DEFAULTS = [
     dict(code="A02", name="Auto-reply on new ticket", trigger="item_created",
@@ -399,13 +400,20 @@ class Engine:
             by_trigger.setdefault(automation.trigger, []).append(automation)
         # a list, not a cursor: an open SELECT would pin a stale SQLite read snapshot under
         # the writes below ("database is locked" at once, without the busy wait)
-        for event in list(Event.select().where(Event.processed == False).order_by(  # noqa
-                Event.id).limit(limit)):
-            if event.automation is None and not event.detail.get("automated"):
-                for automation in by_trigger.get(event.kind, []):
-                    if matches(automation, event.item) and self.fire(
-                            automation, event.item, f"event:{event.id}", now, event.message,
-                            event):
-                        fired += 1
-            Event.update(processed=True).where(Event.id == event.id).execute()
+        events = list(Event.select().where(Event.processed == False).order_by(  # noqa
+            Event.id).limit(limit))
+        # EVENTS_PER_TRANSACTION events a commit (each run in its own savepoint): a burst's
+        # events cost a few commits, not two each, and the write lock changes hands
+        # between the batches, so intake goes on beside them
+        for batch in chunked(events, EVENTS_PER_TRANSACTION):
+            with db.atomic():
+                for event in batch:
+                    if event.automation is None and not event.detail.get("automated"):
+                        for automation in by_trigger.get(event.kind, []):
+                            if matches(automation, event.item) and self.fire(
+                                    automation, event.item, f"event:{event.id}", now,
+                                    event.message, event):
+                                fired += 1
+                Event.update(processed=True).where(
+                    Event.id.in_([e.id for e in batch])).execute()
         return fired
