@@ -60,10 +60,15 @@ def own_parts(msg: Message) -> Iterator[Message]:
 
 
 def _parts(f: Facts) -> list[Message]:
-    try:
-        return list(own_parts(f.msg))
-    except Exception:
-        return []
+    """The message's own parts, computed once per message (several rules ask)."""
+    found = f.__dict__.get("_own_parts")
+    if found is None:
+        try:
+            found = list(own_parts(f.msg)) if f.msg.is_multipart() else [f.msg]
+        except Exception:
+            found = []
+        f.__dict__["_own_parts"] = found
+    return found
 
 
 def _report_type(f: Facts) -> str:
@@ -74,40 +79,55 @@ def _report_type(f: Facts) -> str:
     return value.lower() if isinstance(value, str) else ""
 
 
-def mail_system(f: Facts) -> tuple[str, bool] | None:
-    """Who says the mail comes from a mail system, and whether that alone makes a bounce
-    (MAILER-DAEMON does; postmaster, a system's name or the null sender need more)."""
-    weak = None
+ALONE, ADDRESS, NAME = "alone", "address", "name"   # how much a mail system's sign says
+
+
+def mail_system(f: Facts) -> tuple[str, str] | None:
+    """Who says the mail comes from a mail system, and how much that says: ALONE makes a
+    bounce (MAILER-DAEMON); ADDRESS (postmaster@, the null sender) needs the subject, the
+    report's words or the returned message too; NAME (only a display name such as "System
+    Administrator") needs the report's words or the returned message."""
+    weak: tuple[str, str] | None = None
     for header in ("From", "X-Original-From"):
-        value = f.header(header)
-        if not value:
+        if header == "From" and f.sender is not None:
+            name, addr = f.sender.name or "", f.sender.email
+        elif header == "From" or f.has(header):
+            value = f.header(header)
+            if not value:
+                continue
+            name, addr = parseaddr(value)
+        else:
             continue
-        name, addr = parseaddr(value)
         local = (local_of(addr) if "@" in addr else addr).lower()
-        name = fold(name).strip("\"' ")
         address = addr.strip("<>@ ")
         if T.DAEMON_LOCAL.match(local):
-            return f"{header} is {addr}, a mail system's address", True
+            return f"{header} is {addr}, a mail system's address", ALONE
+        name = fold(name).strip("\"' ") if name else ""
         if not address and T.DAEMON_NAME.match(name):
-            return f"{header} is {value[:60]} with no address, as mail systems write it", True
+            return f"{header} is {name[:40]} with no address, as mail systems write it", ALONE
         if weak is None and T.SYSTEM_LOCAL.match(local):
-            weak = f"{header} is {addr}, a mail system's address"
-        elif weak is None and T.SYSTEM_NAME.match(name):
-            weak = f"{header} names a mail system (\"{name[:40]}\")"
+            weak = f"{header} is {addr}, a mail system's address", ADDRESS
         elif weak is None and header == "From" and not address:
-            weak = "From has no address"
-    if weak:
-        return weak, False
+            weak = "From has no address", ADDRESS
+        elif weak is None and name and T.SYSTEM_NAME.match(name):
+            weak = f"{header} names a mail system (\"{name[:40]}\")", NAME
+    if weak and weak[1] == ADDRESS:
+        return weak
     if f.mail_from == "<>":
-        return "the envelope sender is null (<>)", False
-    if f.header("Return-Path").strip().strip("<> ") == "" and f.has("Return-Path"):
-        return "Return-Path is null (<>)", False
-    return None
+        return "the envelope sender is null (<>)", ADDRESS
+    if f.has("Return-Path") and not f.header("Return-Path").strip().strip("<> "):
+        return "Return-Path is null (<>)", ADDRESS
+    return weak
+
+
+def is_answer(subject: str) -> bool:
+    """The subject starts like a person's reply or forward, or an auto-reply."""
+    return bool(subject) and bool(T.ANSWER_PREFIX.match(fold(subject[:200])))
 
 
 def bounce_subject(subject: str) -> bool:
     """A subject mail systems give bounces, not one starting like an answer or forward."""
-    return bool(subject) and not T.ANSWER_PREFIX.match(subject) and bool(
+    return bool(subject) and not is_answer(subject) and bool(
         T.BOUNCE_SUBJECT.search(fold(subject)))
 
 
@@ -129,15 +149,17 @@ def report_phrase(f: Facts) -> str | None:
     return None
 
 
-def _reads_like_a_bounce(f: Facts) -> str | None:
-    if bounce_subject(f.subject):
+def _reads_like_a_bounce(f: Facts, level: str) -> str | None:
+    """What makes a mail system's message a bounce; a bare subject does not count when only
+    the display name says it is a mail system's."""
+    if level != NAME and bounce_subject(f.subject):
         return f"the subject \"{f.subject[:60]}\" is a bounce's"
     ctype = returned_part(f)
     if ctype:
         return f"it carries the returned message ({ctype})"
     phrase = report_phrase(f)
     if phrase:
-        return f"the body reports a failed delivery (\"{phrase[:60]}\")"
+        return f"the body is a mail system's report (\"{phrase[:60]}\")"
     return None
 
 
@@ -181,13 +203,13 @@ def bounce_sender(f: Facts) -> str | None:
     system = mail_system(f)
     if system is None:
         return None
-    who, alone = system
-    if not alone and T.ANSWER_PREFIX.match(f.subject):
+    who, level = system
+    if level != ALONE and is_answer(f.subject):
         return None   # someone at postmaster@ answering or forwarding
-    why = _reads_like_a_bounce(f)
+    why = _reads_like_a_bounce(f, level)
     if why:
         return f"It comes from a mail system ({who}) and {why}: a bounce."
-    if alone:
+    if level == ALONE:
         return f"{who[:1].upper()}{who[1:]}: only bounces come from it."
     return None
 
@@ -210,7 +232,7 @@ def complaint_mail(f: Facts) -> str | None:
     from a mail system."""
     sender = f.sender.email.lower() if f.sender else ""
     subject = f.subject
-    complaint = not T.ANSWER_PREFIX.match(subject) and bool(
+    complaint = not is_answer(subject) and bool(
         T.COMPLAINT_SUBJECT.search(fold(subject)))
     if sender and T.FBL_SENDER.match(sender) and (complaint or returned_part(f)):
         return (f"{sender} sends a feedback loop's complaint reports and it carries one: a "
@@ -242,7 +264,7 @@ def dmarc_aggregate(f: Facts) -> str | None:
         return (f"The subject \"{f.subject[:60]}\" is a DMARC aggregate report's (RFC 7489): "
                 "machine mail, never answered.")
     sender = f.sender.email.lower() if f.sender else ""
-    if not T.DMARC_SENDER.search(local_of(sender)) or T.ANSWER_PREFIX.match(f.subject):
+    if not T.DMARC_SENDER.search(local_of(sender)) or is_answer(f.subject):
         return None
     for part in _parts(f):
         try:
@@ -318,15 +340,19 @@ def text_recipients(text: str, max_lines: int = 400) -> list[str]:
         angle = _ANGLE.match(line)
         if angle:
             found.append(angle.group(1))
+            listed = listed or bool(section)
+            continue
+        if T.NOT_RECIPIENT.search(low):
             continue
         dots = _DOTS.search(line)
-        if dots and not T.SENDER_LINE.search(low):
+        if dots:
             found.append(dots.group(1))
+            listed = listed or bool(section)
             continue
         inline = T.INLINE_RECIPIENT.search(low)
         if inline:
             found.append(inline.group(2))
-        if T.RECIPIENT_SECTION.search(low):
+        if _opens_section(low):
             section, listed = 12, False
             after = low.split(":", 1)[1] if ":" in low else ""
             found.extend(_ADDRESS.findall(after)[:5])
@@ -334,7 +360,21 @@ def text_recipients(text: str, max_lines: int = 400) -> list[str]:
         if section and not inline:
             section -= 1
             address = _ADDRESS.search(line[:200])
-            if address and not T.SENDER_LINE.search(line[:address.start()].lower()):
+            if address:
                 found.append(address.group(0))
                 listed = True
-    return found
+    return list(dict.fromkeys(a.lower() for a in found))
+
+
+def _opens_section(low: str) -> bool:
+    """A line that introduces failed recipients: "The following address(es) failed:", "La
+    remise aux destinataires suivants a échoué :", "Recipient address: a@b", ..."""
+    if T.RECIPIENT_SECTION.search(low):
+        return True
+    word = T.RECIPIENT_WORD.search(low)
+    if not word:
+        return False
+    if low.endswith(":") or T.FAILURE_WORD.search(low):
+        return True
+    colon = low.find(":", word.end())
+    return colon >= 0 and bool(_ADDRESS.search(low, colon))

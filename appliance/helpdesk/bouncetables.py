@@ -44,7 +44,7 @@ BOUNCE_SUBJECT = re.compile(
     r"unzustellbar|nicht zustellbar|nicht zugestellt|zustellung\w* (fehl|verz|nicht)|"
     r"zustellungsbericht|übermittlungsstatus|"
     # French
-    r"non remis|non distribu|non délivr|échec de (la )?(remise|distribution|livraison)|"
+    r"non remis|non distribu|non d[ée]livr|[ée]chec de (la )?(remise|distribution|livraison)|"
     r"impossible de (remettre|distribuer|livrer)|remise différée|état de (la )?remise|"
     # Spanish, Portuguese, Italian, Dutch
     r"no se (puede|pudo) entregar|no entregad|error (de|en la) entrega|falla de entrega|"
@@ -54,6 +54,7 @@ BOUNCE_SUBJECT = re.compile(
     r"onbestelbaar|niet bezorgd|niet afgeleverd|bezorging (is )?mislukt|"
     # Nordic
     r"kan ikke leveres|kunne ikke leveres|ikke leveret|ikke-leverbar|kunde inte levereras|"
+    r"kan inte levereras|"
     r"ej levererbar|går inte att leverera|leveransfel|ei voitu toimittaa|toimitus epäonnistui|"
     r"toimittamaton|"
     # Central and Eastern Europe
@@ -65,14 +66,15 @@ BOUNCE_SUBJECT = re.compile(
     # Asian languages
     r"配信不能|配信でき|配送でき|配信エラー|配送エラー|不達|配信状態通知|配信の遅延|"
     r"无法传递|無法傳遞|无法投递|無法投遞|投递失败|投遞失敗|退信|递送状态通知|"
-    r"전달되지 않|배달 실패|반송")
+    r"전달되지 않|배달 실패|전송 실패|발송 실패|반송")
 
-# Phrases of the report a mail system writes above the returned message.  Searched in the
-# first BODY_WINDOW characters of the folded body text.
+# Sentences of the report a mail system writes above the returned message: its boilerplate,
+# not the words a person uses about a bounce.  Searched in the first BODY_WINDOW characters
+# of the folded body text.
 BODY_WINDOW = 6000
 DSN_PHRASE = re.compile(
     r"this is the qmail-send program|i'm afraid i wasn't able to deliver|"
-    r"i've given up|sorry it didn't work out|"
+    r"this is a permanent error; i've given up|sorry it didn't work out|"
     r"created automatically by mail delivery software|"
     r"a message that you sent (could not be|has not yet been) delivered|"
     r"transcript of session follows|the original message was received at|"
@@ -83,28 +85,29 @@ DSN_PHRASE = re.compile(
     r"your (e-?mail|mail|message)\b[^.]{0,80}?\b(could ?not|couldn't|was ?not|wasn't|cannot|"
     r"can't|has ?not|hasn't|did ?not|didn't) (yet )?(be |been )?(delivered|reach)|"
     r"delivery to the following recipients? (failed|has been delayed)|"
-    r"automatically generated delivery status notification|delivery status notification|"
-    r"unable to deliver (your |the )?message|(could not|couldn't|cannot) be delivered|"
-    r"could not deliver|was undeliverable|undeliverable|undelivered|non-?delivery|"
-    r"delivery (has )?failed|delivery failure|permanent (error|failure)|fatal delivery errors|"
-    r"- failure reasons -|- returned message -|user unknown|no such user|"
-    r"mailbox (unavailable|not found|is full)|recipient address rejected|"
-    r"address (not found|couldn't be found|rejected)|smtp error|has not yet been delivered|"
-    r"will (continue|keep) (to try|trying)|\b[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b|"
+    r"automatically generated delivery status notification|"
+    r"unable to deliver (your |the )?message to|"
+    r"(message|mail) (could not|cannot|can't|couldn't) be delivered to the following|"
+    r"the following (message|recipients?|address(es)?)[^.]{0,60}(undeliverable|"
+    r"could not be (reached|delivered)|cannot be delivered|failed)|"
+    r"had permanent fatal delivery errors|- failure reasons -|- returned message -|"
+    r"this is the mailer-daemon|delivery status notification \((failure|delay)\)|"
+    r"this is a warning message only|you do not need to resend your message|"
+    r"has not yet been delivered|will continue (to try|trying) to deliver|"
     # other languages (Exchange, Notes, Gmail and the European and Asian providers)
-    r"konnte nicht zugestellt werden|unzustellbar|zustellung an folgende empfänger|"
-    r"n'a pas pu être (remis|distribué|délivré)|non remis|la remise .{0,40}a échoué|"
-    r"échec de (la )?(remise|distribution|livraison)|impossible de (remettre|distribuer)|"
+    r"konnte nicht zugestellt werden|zustellung an folgende empfänger|"
+    r"n'a pas pu être (remis|distribué|délivré)|la remise .{0,40}a échoué|"
+    r"[ée]chec de (la )?(remise|distribution|livraison)|impossible de (remettre|distribuer)|"
     r"no se (ha )?pudo entregar|no se puede entregar|error en la entrega|"
     r"non è stato possibile (recapitare|consegnare)|impossibile recapitare|recapito non "
-    r"riuscito|kan niet worden bezorgd|kon niet worden (bezorgd|afgeleverd)|onbestelbaar|"
+    r"riuscito|kan niet worden bezorgd|kon niet worden (bezorgd|afgeleverd)|"
     r"não (foi possível|pôde ser) entreg|não é possível entregar|falha na entrega|"
-    r"nie (można|udało się) dostarczyć|niedostarcz|не (может быть|удалось|было|был|была) "
-    r"доставлен|не доставлен|недоставлен|ошибка доставки|kunde inte levereras|"
-    r"kunne ikke leveres|kan ikke leveres|ei voitu toimittaa|nelze doručit|nedoručiteln|"
-    r"nem kézbesíthető|kézbesíthetetlen|teslim edilemedi|配信できませんでした|"
-    r"配送できませんでした|届けることができません|送信できませんでした|宛先不明|不達|"
-    r"无法投递|无法传递|投递失败|退信|無法傳遞|無法投遞")
+    r"nie (można|udało się) dostarczyć|не (может быть|удалось|было|был|была) "
+    r"доставлен|не удалось доставить|ошибка доставки|kunde inte levereras|"
+    r"kunne ikke leveres|kan ikke leveres|ei voitu toimittaa|nelze doručit|"
+    r"nem kézbesíthető|teslim edilemedi|配信できませんでした|"
+    r"配送できませんでした|届けることができません|送信できませんでした|"
+    r"无法投递|无法传递|投递失败|無法傳遞|無法投遞|전송에 실패|전달되지 않았습니다")
 
 # A subject that starts like this is someone's answer, not a mail system's report.
 ANSWER_PREFIX = re.compile(
@@ -132,8 +135,20 @@ COPY_MARKER = re.compile(
     r"headers|below)|returned message|unsent message|headers? (of|from) (the |your )?"
     r"(original )?message|message headers? follows?|original message ---|"
     r"^(received|return-path)\s*:")
-# Lines naming our own sender, never a failed recipient.
-SENDER_LINE = re.compile(r"mail from|from:|sender|envelope-from|return-path")
+# Words for recipients and for failing, in the languages of localized reports: a line with
+# both (or a recipient word and a colon) opens the list of failed recipients.
+RECIPIENT_WORD = re.compile(
+    r"recipient|address|empfänger|destinat|ontvanger|mottagar|modtager|mottaker|odbiorc|"
+    r"příjemc|príjemc|címzett|vastaanottaj|alıcı|получател|адресат|宛先|あて先|受信者|收件人|"
+    r"收件者|수신자")
+FAILURE_WORD = re.compile(
+    r"fail|could ?n[o']t|cannot|can't|unable|undeliver|not delivered|wasn't delivered|"
+    r"échou|impossible|n'a pas pu|fehlgeschlagen|nicht|no se|no pudo|non è|non riuscito|"
+    r"mislukt|niet|não|nie |не |nelze|nezdařil|nem |ei voitu|kunde inte|kunne ikke|"
+    r"misslyckades|edilemedi|başarısız|できません|失敗|无法|無法|未能|실패|않았")
+# Lines naming our own sender or an alias, never a failed recipient.
+NOT_RECIPIENT = re.compile(r"mail from|from:|sender|envelope-from|return-path|generated from|"
+                           r"expanded from|forwarded from|absender|expéditeur|remitente")
 
 # ARF (RFC 5965) feedback types and what each means, for the reason.
 FEEDBACK_TYPES = {
