@@ -102,6 +102,13 @@ def test_body_folding_finds_the_boilerplate() -> None:
     assert "this is the mail system at host" in bounces.fold(body)
 
 
+def test_mailer_daemon_needs_a_word_of_failure() -> None:
+    raw = _mail("From: Mailer-Daemon@mx.example\nSubject: Your invoice 6", "Attached.\n")
+    assert classify(raw, Envelope("Mailer-Daemon@mx.example"), CTX).automated is None
+    raw = _mail("From: Mailer-Daemon@mx.example\nSubject: Notice", "Your mail was blocked.\n")
+    assert classify(raw, Envelope("Mailer-Daemon@mx.example"), CTX).automated == "bounce"
+
+
 def test_a_system_name_alone_needs_the_report() -> None:
     raw = _mail("From: System Administrator <it@client.example>\nSubject: Undeliverable: x")
     assert classify(raw, Envelope("it@client.example"), CTX).automated is None

@@ -79,14 +79,16 @@ def _report_type(f: Facts) -> str:
     return value.lower() if isinstance(value, str) else ""
 
 
-ALONE, ADDRESS, NAME = "alone", "address", "name"   # how much a mail system's sign says
+DAEMON, ADDRESS, NAME = "daemon", "address", "name"   # how much a mail system's sign says
 
 
 def mail_system(f: Facts) -> tuple[str, str] | None:
-    """Who says the mail comes from a mail system, and how much that says: ALONE makes a
-    bounce (MAILER-DAEMON); ADDRESS (postmaster@, the null sender) needs the subject, the
-    report's words or the returned message too; NAME (only a display name such as "System
-    Administrator") needs the report's words or the returned message."""
+    """Who says the mail comes from a mail system, and how much that says.  Mail from
+    MAILER-DAEMON (DAEMON) is a bounce with a bounce subject, the returned message, the
+    report's boilerplate or any words of a failed delivery; from postmaster@ or the null
+    sender (ADDRESS) with a bounce subject, the returned message or the boilerplate; with
+    only a display name such as "System Administrator" (NAME), with the returned message
+    or the boilerplate."""
     weak: tuple[str, str] | None = None
     for header in ("From", "X-Original-From"):
         if header == "From" and f.sender is not None:
@@ -101,10 +103,10 @@ def mail_system(f: Facts) -> tuple[str, str] | None:
         local = (local_of(addr) if "@" in addr else addr).lower()
         address = addr.strip("<>@ ")
         if T.DAEMON_LOCAL.match(local):
-            return f"{header} is {addr}, a mail system's address", ALONE
+            return f"{header} is {addr}, a mail system's address", DAEMON
         name = fold(name).strip("\"' ") if name else ""
         if not address and T.DAEMON_NAME.match(name):
-            return f"{header} is {name[:40]} with no address, as mail systems write it", ALONE
+            return f"{header} is {name[:40]} with no address, as mail systems write it", DAEMON
         if weak is None and T.SYSTEM_LOCAL.match(local):
             weak = f"{header} is {addr}, a mail system's address", ADDRESS
         elif weak is None and header == "From" and not address:
@@ -140,10 +142,10 @@ def returned_part(f: Facts) -> str | None:
     return None
 
 
-def report_phrase(f: Facts) -> str | None:
+def report_phrase(f: Facts, table: re.Pattern = T.DSN_PHRASE) -> str | None:
     """The first phrase of a mail system's report in the body, if any."""
     for text in f.texts:
-        match = T.DSN_PHRASE.search(fold(text[:2 * T.BODY_WINDOW])[:T.BODY_WINDOW])
+        match = table.search(fold(text[:2 * T.BODY_WINDOW])[:T.BODY_WINDOW])
         if match:
             return match.group(0)
     return None
@@ -160,6 +162,10 @@ def _reads_like_a_bounce(f: Facts, level: str) -> str | None:
     phrase = report_phrase(f)
     if phrase:
         return f"the body is a mail system's report (\"{phrase[:60]}\")"
+    if level == DAEMON:
+        phrase = report_phrase(f, T.FAILURE_PHRASE)
+        if phrase:
+            return f"the body reports a failed or delayed delivery (\"{phrase[:60]}\")"
     return None
 
 
@@ -204,13 +210,11 @@ def bounce_sender(f: Facts) -> str | None:
     if system is None:
         return None
     who, level = system
-    if level != ALONE and is_answer(f.subject):
+    if level != DAEMON and is_answer(f.subject):
         return None   # someone at postmaster@ answering or forwarding
     why = _reads_like_a_bounce(f, level)
     if why:
         return f"It comes from a mail system ({who}) and {why}: a bounce."
-    if level == ALONE:
-        return f"{who[:1].upper()}{who[1:]}: only bounces come from it."
     return None
 
 

@@ -109,13 +109,24 @@ DSN_PHRASE = re.compile(
     r"配送できませんでした|届けることができません|送信できませんでした|"
     r"无法投递|无法传递|投递失败|無法傳遞|無法投遞|전송에 실패|전달되지 않았습니다")
 
+# Words of any failure notice: they count only in mail from MAILER-DAEMON itself.
+FAILURE_PHRASE = re.compile(
+    r"undeliverable|undelivered|not (yet )?(been )?delivered|could ?n[o']t be delivered|"
+    r"cannot be delivered|delivery (has )?failed|delivery failure|failed delivery|"
+    r"permanent (error|failure)|temporary (error|failure)|user unknown|unknown user|"
+    r"no such (user|mailbox)|mailbox (unavailable|not found|is full|full)|over quota|"
+    r"address rejected|was (blocked|rejected)|\b[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b|"
+    r"\bdelayed\b|returned to (you|sender)")
+
 # A subject that starts like this is someone's answer, not a mail system's report.
 ANSWER_PREFIX = re.compile(
     r"^\s*(\[[^\]]*\]\s*)*(re|aw|sv|vs|antw|odp|ynt|res|rif|fw|fwd|wg|tr|rv|i|enc|doorst|"
     r"auto(matic|matische|matique|matica|matico|matisch|matisk|matyczna)?[- ]?"
     r"(reply|antwort|réponse|respuesta|risposta|resposta|antwoord|svar|odpowiedź)|"
     r"out of office|abwesen\w*|autosvar|odpowiedź automatyczna|автоматический ответ|"
-    r"自動応答|自动回复|自動回覆)\s*[:：]")
+    r"réponse automatique|respuesta automática|risposta automatica|resposta automática|"
+    r"automatisch antwoord|automatisk svar|automaattinen vastaus|automatická odpověď|"
+    r"otomatik yanıt|自動応答|自动回复|自动答复|自動回覆)\s*[:：]")
 
 # Lines that open the list of failed recipients in a plain-text bounce.
 RECIPIENT_SECTION = re.compile(
