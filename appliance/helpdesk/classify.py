@@ -120,16 +120,20 @@ def _classify(raw: bytes, envelope: Envelope, ctx: Context, message: Message | N
     f = Facts(message if message is not None else parse(raw), envelope, ctx)
     d = Decision()
     notes: list[str] = []
-    forwarded = run(autoforward.RULES, f, notes)
-    manual = manualforward.judge(run(manualforward.RULES, f, notes))
+    auto = run(automated.RULES, f, notes)
+    # A bounce or complaint report comes from the reporting system: never a forward, even
+    # when it carries the returned message (message/rfc822) or its headers.
+    report = automated.family_of(auto) == "bounce"
+    forwarded = [] if report else run(autoforward.RULES, f, notes)
+    manual = manualforward.judge([] if report else run(manualforward.RULES, f, notes))
     company = _company(f, forwarded, manual, d)
-    _kind(f, d, forwarded, manual, company)
+    _kind(f, d, forwarded, manual, company, report)
     ex = Exclusions(f.capture | {a.lower() for a in ctx.own_addresses}, frozenset(company),
                     tuple(ctx.blocklist))
     extra = _requester(f, d, manual, ex, forwarded)
     d.agent_forward = _agent_forward(f, d)
     d.followers = choose_followers(d.requester, extra, f.to_cc, ex, d.reasons)
-    _automated(f, d, notes)
+    _automated(f, d, auto, notes)
     _confirmation(f, d, notes)
     d.reasons.extend(notes)
     return d
@@ -177,10 +181,15 @@ def _company(f: Facts, forwarded: list[Hit], manual, d: Decision) -> set[str]:
     return {hit.person.email.lower()}
 
 
-def _kind(f: Facts, d: Decision, forwarded: list[Hit], manual, company: set[str]) -> None:
+def _kind(f: Facts, d: Decision, forwarded: list[Hit], manual, company: set[str],
+          report: bool = False) -> None:
     sender = f.sender
     d.rules += [h.rule for h in forwarded]
-    if sender and sender.email.lower() in company and manual.block_sender:
+    if report:
+        d.reasons.append("Direct mail from the reporting mail system: a bounce or complaint "
+                         "report is never read as a forward, even with the returned message "
+                         "attached.")
+    elif sender and sender.email.lower() in company and manual.block_sender:
         d.kind, d.forwarder, d.original_sender = "auto_forward", sender, manual.block_sender
         d.reasons.append(f"From is the company mailbox {sender.email} and the body holds the "
                          "forwarded message: the forwarding server rewrote From, so the "
@@ -250,8 +259,7 @@ def _requester(f: Facts, d: Decision, manual, ex: Exclusions,
     return extra
 
 
-def _automated(f: Facts, d: Decision, notes: list[str]) -> None:
-    hits = run(automated.RULES, f, notes)
+def _automated(f: Facts, d: Decision, hits: list[Hit], notes: list[str]) -> None:
     d.automated = automated.family_of(hits)
     d.rules += [h.rule for h in hits]
     if not hits:
