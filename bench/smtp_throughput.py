@@ -143,8 +143,8 @@ class Appliance:
         log = open(self.root / f"{service}.log", "ab")
         cmd = [APPLIANCE, service, "-c", str(self.ini)]
         if profile:  # py-spy samples the service until it stops (raw: flamegraph.pl input)
-            cmd = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", profile,
-                   "--", *cmd]
+            cmd = ["py-spy", "record", "--format", "raw", "--rate", "200", "--subprocesses",
+                   "-o", profile, "--", *cmd]
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
@@ -201,7 +201,7 @@ def bench_appliance(root: Path, args) -> dict:
     box = Appliance(root, args.processes, args.worker_processes)
     try:
         box.init()
-        box.start("mta", 30)
+        box.start("mta", 30, args.profile_mta)
         if not args.worker_after_send:
             box.start("worker", 30, args.profile_worker)
         items_before, _ = box.processed()
@@ -277,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker-processes", default="auto",
                     help="worker.processes for the appliance: intake workers, N or auto")
     ap.add_argument("--skip-postfix", action="store_true")
+    ap.add_argument("--profile-mta", default="", metavar="FILE",
+                    help="run the MTA under py-spy (on PATH) and write its samples here")
     ap.add_argument("--profile-worker", default="", metavar="FILE",
                     help="run the worker under py-spy (on PATH) and write its samples here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
