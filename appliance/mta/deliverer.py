@@ -127,36 +127,59 @@ def _attempt(session: delivery.Session, mail: OutgoingMail, emails: list[str]
     return outcomes, f"{remote}{tls}: {' | '.join(replies)}"
 
 
+# what a delivery run reads and writes of a queued message: never its raw bytes again
+STATE_FIELDS = (OutgoingMail.attempts, OutgoingMail.status, OutgoingMail.next_attempt_at,
+                OutgoingMail.finished_at)
+
+
+def _state(mail_id: int) -> OutgoingMail | None:
+    return (OutgoingMail.select(OutgoingMail.id, OutgoingMail.message_id,
+                                OutgoingMail.created_at, *STATE_FIELDS)
+            .where(OutgoingMail.id == mail_id).first())
+
+
 def _record(mail_id: int, outcomes: dict[str, delivery.Outcome], summary: str,
             now: datetime, lease_end: datetime, setting, counts: dict, final: bool) -> None:
-    """Commit one message's outcome at one destination (and its new state when final)."""
+    """Commit one message's outcome at one destination (and its new state when final):
+    the message and its recipients read once, the events written in one statement."""
     with db.atomic():
-        mail = OutgoingMail.get_or_none(OutgoingMail.id == mail_id)
+        mail = _state(mail_id)
         if mail is None or mail.next_attempt_at != lease_end:
             return   # gone, or no longer ours (our lease ran out and another run took it)
-        outbox.event(mail, "attempt", summary)
-        for rcpt in mail.recipients:
+        at = clock.now()
+        events = [(mail.id, at, "attempt", summary[:2000])]
+        recipients = list(mail.recipients)
+        for rcpt in recipients:
             outcome = outcomes.get(rcpt.email)
             if outcome is None:
                 continue
             rcpt.status, rcpt.remote, rcpt.reply = outcome.status, outcome.remote, outcome.reply
-            rcpt.updated_at = clock.now()
+            rcpt.updated_at = at
             rcpt.save()
-            outbox.event(mail, outcome.status, f"{rcpt.email}: {outcome.reply}")
+            events.append((mail.id, at, outcome.status,
+                           f"{rcpt.email}: {outcome.reply}"[:2000]))
             counts[outcome.status] += 1
             log.info("delivery outgoing=%s message-id=%s to=%s status=%s remote=%s reply=%r",
                      mail.id, mail.message_id, rcpt.email, outcome.status, outcome.remote,
                      outcome.reply)
+        OutgoingEvent.insert_many(events, fields=[OutgoingEvent.mail, OutgoingEvent.at,
+                                                  OutgoingEvent.event,
+                                                  OutgoingEvent.detail]).execute()
         if final:
-            _finish(mail_id, now, lease_end, setting, counts)
+            _finish(mail_id, now, lease_end, setting, counts, mail, recipients)
 
 
-def _finish(mail_id: int, now: datetime, lease_end: datetime, setting, counts: dict) -> None:
+def _finish(mail_id: int, now: datetime, lease_end: datetime, setting, counts: dict,
+            mail: OutgoingMail | None = None,
+            recipients: list[OutgoingRecipient] | None = None) -> None:
+    """The message's new state once every destination had its turn (``mail`` and its
+    ``recipients``: as :func:`_record` has them, inside its transaction)."""
     with db.atomic():
-        mail = OutgoingMail.get_or_none(OutgoingMail.id == mail_id)
-        if mail is None or mail.next_attempt_at != lease_end:
-            return
-        recipients = list(mail.recipients)
+        if mail is None:
+            mail = _state(mail_id)
+            if mail is None or mail.next_attempt_at != lease_end:
+                return
+            recipients = list(mail.recipients)
         mail.attempts += 1
         lifetime = timedelta(hours=float(setting("outbound.max_lifetime_hours")))
         if now >= mail.created_at + lifetime:
@@ -175,7 +198,7 @@ def _finish(mail_id: int, now: datetime, lease_end: datetime, setting, counts: d
         else:
             mail.next_attempt_at = None
             mail.finished_at = now
-        mail.save()
+        mail.save(only=STATE_FIELDS)
 
 
 def purge_finished(now: datetime | None = None, hours: float | None = None) -> int:

@@ -32,13 +32,18 @@ def enqueue(signed: bytes, *, mail_from: str, recipients: list[str], subject: st
                                conversation_message=conversation_message, subject=subject,
                                message_id=message_id, mail_from=mail_from, raw=signed,
                                status="queued", next_attempt_at=now)
-    for email in recipients:
-        OutgoingRecipient.create(mail=mail, email=email, status="queued", updated_at=now)
-    event(mail, "queued", f"{kind} to {', '.join(recipients)}")
+    OutgoingRecipient.insert_many(
+        [(mail.id, email, "queued", now) for email in recipients],
+        fields=[OutgoingRecipient.mail, OutgoingRecipient.email, OutgoingRecipient.status,
+                OutgoingRecipient.updated_at]).execute()
+    events = [(mail.id, now, "queued", f"{kind} to {', '.join(recipients)}"[:2000])]
+    if signed_detail:
+        events.append((mail.id, now, "signed", signed_detail[:2000]))
+    OutgoingEvent.insert_many(events, fields=[OutgoingEvent.mail, OutgoingEvent.at,
+                                              OutgoingEvent.event, OutgoingEvent.detail]
+                              ).execute()
     log.info("queued outgoing=%s message-id=%s kind=%s item=%s to=%s", mail.id, message_id,
              kind, item.id if item else "-", ",".join(recipients))
-    if signed_detail:
-        event(mail, "signed", signed_detail)
     return mail
 
 
