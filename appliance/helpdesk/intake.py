@@ -171,10 +171,15 @@ def _add_message(item: Item, prep: Prepared, author: Person | None, log_row: Inc
     return message
 
 
+def _seen(message: Message, person: Person) -> None:
+    """``person`` has seen ``message`` (one statement; a mark already there stays)."""
+    Seen.insert(message=message, person=person, at=clock.now()).on_conflict_ignore().execute()
+
+
 def _attach(message: Message, author: Person | None, parts: list[Part], prep: Prepared
             ) -> None:
     if author is not None:
-        Seen.get_or_create(message=message, person=author)
+        _seen(message, author)
     for part in parts:
         Attachment.create(message=message, filename=part.filename[:255],
                           content_type=part.content_type[:255], size=len(part.data),
@@ -191,7 +196,7 @@ def _add_forward(item: Item, prep: Prepared, agent: Person | None, original: Per
                              created_at=fwd.sent_at or clock.now())
     _attach(message, original, fwd.attachments, prep)
     if agent is not None:
-        Seen.get_or_create(message=message, person=agent)
+        _seen(message, agent)
     dated = f", dated {fwd.sent_at:%Y-%m-%d %H:%M} UTC" if fwd.sent_at else ""
     said = (f"{agent.email if agent else 'the agent'}'s own words above {fwd.how} are an "
             f"internal note by them; " if fwd.note or fwd.note_attachments else "")
@@ -336,6 +341,7 @@ def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
             subject=parsed.subject[:1000], message_id=parsed.message_id,
             decision=decision.to_json(), auth=auth, size=len(entry.raw), error=None,
             action="failed")
+        fresh = row is None
         if row is None:
             row = IncomingMail.create(spool_id=entry.id, **values)
         else:
@@ -346,7 +352,9 @@ def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
             MessageIdClaim.create(message_id=parsed.message_id, item=outcome.item,
                                   spool_id=entry.id)
         row.action, row.item, row.reasons = outcome.action, outcome.item, outcome.reasons
-        row.save()
+        # only what changed: the decision (JSON) is not written a second time
+        row.save(only=[IncomingMail.action, IncomingMail.item, IncomingMail.reasons]
+                 if fresh else None)
     log.info("intake spool=%s message-id=%s action=%s item=%s", entry.id,
              parsed.message_id or "-", row.action, row.item_id or "-")
     return row
