@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from peewee import InterfaceError, OperationalError
+
 from appliance import clock
 from appliance.addresses import parse_people
 from appliance.helpdesk import (agentforward, capture, classify, following, people,
@@ -327,36 +329,79 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
 def process(entry: Entry, ctx: IntakeContext) -> IncomingMail:
     """Turn one spool entry into its database effects in one transaction."""
     prep = prepare(entry, ctx)
-    parsed, decision, auth = prep.parsed, prep.decision, prep.auth
     with db.atomic():
-        row = IncomingMail.get_or_none(IncomingMail.spool_id == entry.id)
-        if row is not None and row.action != "failed":
-            return row  # processed before a crash; the caller only has to move the file
-        values = dict(
-            received_at=_received_at(entry), processed_at=clock.now(),
-            peer=entry.envelope.peer, helo=entry.envelope.helo, tls=entry.envelope.tls,
-            mail_from=entry.envelope.mail_from, rcpt_tos=entry.envelope.rcpt_tos,
-            from_email=parsed.sender.email if parsed.sender else None,
-            from_name=parsed.sender.name if parsed.sender else None,
-            subject=parsed.subject[:1000], message_id=parsed.message_id,
-            decision=decision.to_json(), auth=auth, size=len(entry.raw), error=None,
-            action="failed")
-        fresh = row is None
-        if row is None:
-            row = IncomingMail.create(spool_id=entry.id, **values)
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-        outcome = _decide(entry, prep, ctx, row)
-        if parsed.message_id and outcome.action in ("created", "appended"):
-            MessageIdClaim.create(message_id=parsed.message_id, item=outcome.item,
-                                  spool_id=entry.id)
-        row.action, row.item, row.reasons = outcome.action, outcome.item, outcome.reasons
-        # only what changed: the decision (JSON) is not written a second time
-        row.save(only=[IncomingMail.action, IncomingMail.item, IncomingMail.reasons]
-                 if fresh else None)
+        row = _file(entry, prep, ctx)
+    _logged(entry, prep, row)
+    return row
+
+
+def process_batch(entries: list[Entry], ctx: IntakeContext
+                  ) -> list[tuple[Entry, IncomingMail | None]]:
+    """Several spool entries in one transaction, each in a savepoint of its own: a burst
+    costs a commit (an fsync) and a turn of the write lock per batch, not per message.
+    An entry that fails here is rolled back alone and comes back with None, for the
+    caller to run through :func:`process` on its own (which records why); trouble of
+    the database itself (locked, gone) raises and nothing of the batch is kept."""
+    prepared = []
+    for entry in entries:
+        try:
+            prepared.append((entry, prepare(entry, ctx)))
+        except Exception:
+            prepared.append((entry, None))
+    results: list[tuple[Entry, IncomingMail | None]] = []
+    with db.atomic():
+        for entry, prep in prepared:
+            row = None
+            if prep is not None:
+                try:
+                    with db.atomic():
+                        row = _file(entry, prep, ctx)
+                except (OperationalError, InterfaceError):
+                    raise
+                except Exception:
+                    row = None
+            results.append((entry, row))
+    for (entry, prep), (_, row) in zip(prepared, results):
+        if row is not None:
+            _logged(entry, prep, row)
+    return results
+
+
+def _logged(entry: Entry, prep: Prepared, row: IncomingMail) -> None:
     log.info("intake spool=%s message-id=%s action=%s item=%s", entry.id,
-             parsed.message_id or "-", row.action, row.item_id or "-")
+             prep.parsed.message_id or "-", row.action, row.item_id or "-")
+
+
+def _file(entry: Entry, prep: Prepared, ctx: IntakeContext) -> IncomingMail:
+    """The entry's database effects, inside the caller's transaction; an entry filed
+    before (a crash between the commit and the file's move) is only returned."""
+    parsed, decision, auth = prep.parsed, prep.decision, prep.auth
+    row = IncomingMail.get_or_none(IncomingMail.spool_id == entry.id)
+    if row is not None and row.action != "failed":
+        return row  # processed before a crash; the caller only has to move the file
+    values = dict(
+        received_at=_received_at(entry), processed_at=clock.now(),
+        peer=entry.envelope.peer, helo=entry.envelope.helo, tls=entry.envelope.tls,
+        mail_from=entry.envelope.mail_from, rcpt_tos=entry.envelope.rcpt_tos,
+        from_email=parsed.sender.email if parsed.sender else None,
+        from_name=parsed.sender.name if parsed.sender else None,
+        subject=parsed.subject[:1000], message_id=parsed.message_id,
+        decision=decision.to_json(), auth=auth, size=len(entry.raw), error=None,
+        action="failed")
+    fresh = row is None
+    if row is None:
+        row = IncomingMail.create(spool_id=entry.id, **values)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    outcome = _decide(entry, prep, ctx, row)
+    if parsed.message_id and outcome.action in ("created", "appended"):
+        MessageIdClaim.create(message_id=parsed.message_id, item=outcome.item,
+                              spool_id=entry.id)
+    row.action, row.item, row.reasons = outcome.action, outcome.item, outcome.reasons
+    # only what changed: the decision (JSON) is not written a second time
+    row.save(only=[IncomingMail.action, IncomingMail.item, IncomingMail.reasons]
+             if fresh else None)
     return row
 
 

@@ -48,6 +48,7 @@ FULL_BELOW = 1 << 20   # bytes free under which a database that cannot open mean
 PART_ENV = "APPLIANCE_WORKER_PART"       # "I/N": this process is intake worker I of N
 PARENT_ENV = "APPLIANCE_WORKER_PARENT"   # the center's pid, which the worker dies with
 ALL, INTAKE, CENTER = "all", "intake", "center"
+BATCH = 16   # spool entries filed in one transaction
 
 
 class DatabaseGone(Exception):
@@ -198,11 +199,42 @@ class Worker:
             ctx.mailer = self.mailer
             with AuthAhead(self.spool, ids, self.authenticate) as ahead:
                 ctx.authenticate = ahead.result
-                for entry_id in ids:
+                for start in range(0, len(ids), BATCH):
                     if self.stopping:
                         break
-                    self.process_one(entry_id, ctx)
+                    self.process_batch(ids[start:start + BATCH], ctx)
         return len(ids)
+
+    def process_batch(self, entry_ids: list[str], ctx: intake.IntakeContext) -> None:
+        """Entries in one transaction (:func:`intake.process_batch`); any entry the batch
+        could not take, and the whole batch when it fails, go through
+        :meth:`process_one` one by one, which knows every way an entry can fail."""
+        entries = []
+        for entry_id in entry_ids:
+            try:
+                entries.append(self.spool.read(entry_id))
+            except FileNotFoundError:
+                continue   # another worker took it
+            except (OSError, ValueError):
+                self.process_one(entry_id, ctx)
+        if len(entries) < 2:
+            for entry in entries:
+                self.process_one(entry.id, ctx)
+            return
+        try:
+            results = intake.process_batch(entries, ctx)
+        except Exception as exc:
+            log.info("a batch of %d entries went back to one at a time: %s", len(entries),
+                     f"{type(exc).__name__}: {exc}"[:300])
+            results = [(entry, None) for entry in entries]
+        else:
+            check_database()   # committed into the file the box reads, not a deleted one
+        for entry, row in results:
+            if row is None:
+                self.process_one(entry.id, ctx)
+            else:
+                self.faults.pop(entry.id, None)
+                self.spool.done(entry.id)
 
     def housekeeping(self) -> None:
         """Finished log entries and processed spool files past ``retention.hours`` go;

@@ -296,12 +296,16 @@ class Spool:
         found = self.path(entry_id)
         return self.read(entry_id, found.parent.name) if found else None
 
-    def _move(self, entry_id: str, src: str, dst: str) -> None:
+    def _move(self, entry_id: str, src: str, dst: str, durable: bool = True) -> None:
         os.rename(self.root / src / entry_id, self.root / dst / entry_id)
-        _fsync_dir(self.root / dst)
+        if durable:
+            _fsync_dir(self.root / dst)
 
     def done(self, entry_id: str) -> None:
-        self._move(entry_id, NEW, DONE)
+        """The entry's transaction committed.  No directory fsync: should a power cut undo
+        the rename, the entry is back in ``new/`` and intake, idempotent by spool id,
+        finds it processed and only moves it again."""
+        self._move(entry_id, NEW, DONE, durable=False)
 
     def fail(self, entry_id: str) -> None:
         self._move(entry_id, NEW, FAILED)
