@@ -96,13 +96,15 @@ def count_files(path: Path) -> int:
 # -- (a) the appliance ------------------------------------------------------------------
 
 class Appliance:
-    def __init__(self, root: Path, processes: str | None, workers: str = "") -> None:
+    def __init__(self, root: Path, processes: str | None, workers: str = "",
+                 database: str = "") -> None:
         self.root = root
         self.data = root / "box"
         self.smtp_port = free_port()
         self.ini = self.data / "appliance.ini"
         self.processes = processes
         self.workers = workers
+        self.database = database
         self.procs: dict[str, subprocess.Popen] = {}
         self.profiled: set[str] = set()
 
@@ -113,7 +115,8 @@ class Appliance:
         self.cli("init", "--data-dir", str(self.data), "--domain", DOMAIN,
                  "--smtp-listen", f"127.0.0.1:{self.smtp_port}",
                  "--web-listen", f"127.0.0.1:{free_port()}",
-                 "--admin-email", f"admin@{DOMAIN}", "--admin-password", "bench-pw-123")
+                 "--admin-email", f"admin@{DOMAIN}", "--admin-password", "bench-pw-123",
+                 *(["--database", self.database] if self.database else []))
         parser = configparser.ConfigParser(interpolation=None)
         parser.read(self.ini, encoding="utf-8")
         for section in ("smtp", "dns"):
@@ -170,35 +173,45 @@ class Appliance:
         spool = self.data / "spool"
         return sum(count_files(spool / sub) for sub in ("new", "done", "failed"))
 
-    def processed(self) -> tuple[int, int]:
-        """(items, incoming log rows) read from a read-only connection."""
-        db = self.data / "appliance.db"
-        try:
-            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    def count(self, sql: str) -> int | None:
+        """One number from the box's database (read-only for SQLite); None while it
+        cannot be read yet."""
+        if self.database:
+            import psycopg2
             try:
-                items = con.execute("SELECT count(*) FROM item").fetchone()[0]
-                mails = con.execute("SELECT count(*) FROM incomingmail").fetchone()[0]
+                con = psycopg2.connect(self.database)
+            except psycopg2.Error:
+                return None
+            try:
+                with con.cursor() as cur:
+                    cur.execute(sql)
+                    return cur.fetchone()[0]
+            finally:
+                con.close()
+        try:
+            con = sqlite3.connect(f"file:{self.data / 'appliance.db'}?mode=ro", uri=True,
+                                  timeout=5)
+            try:
+                return con.execute(sql).fetchone()[0]
             finally:
                 con.close()
         except sqlite3.OperationalError:
-            return 0, 0
-        return items, mails
+            return None
+
+    def processed(self) -> tuple[int, int]:
+        """(items, incoming log rows)."""
+        return (self.count("SELECT count(*) FROM item") or 0,
+                self.count("SELECT count(*) FROM incomingmail") or 0)
 
     def center_backlog(self) -> int:
         """Automation events not yet looked at plus relay entries still pending."""
-        con = sqlite3.connect(f"file:{self.data / 'appliance.db'}?mode=ro", uri=True,
-                              timeout=5)
-        try:
-            events = con.execute("SELECT count(*) FROM event WHERE NOT processed").fetchone()
-            relay = con.execute("SELECT count(*) FROM relayentry WHERE state = 'pending'"
-                                ).fetchone()
-        finally:
-            con.close()
-        return events[0] + relay[0]
+        events = self.count("SELECT count(*) FROM event WHERE NOT processed")
+        relay = self.count("SELECT count(*) FROM relayentry WHERE state = 'pending'")
+        return 1 if events is None or relay is None else events + relay
 
 
 def bench_appliance(root: Path, args) -> dict:
-    box = Appliance(root, args.processes, args.worker_processes)
+    box = Appliance(root, args.processes, args.worker_processes, args.database)
     try:
         box.init()
         box.start("mta", 30, args.profile_mta)
@@ -276,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="start the worker only once smtp-source is done (the MTA alone)")
     ap.add_argument("--worker-processes", default="auto",
                     help="worker.processes for the appliance: intake workers, N or auto")
+    ap.add_argument("--database", default="", metavar="URL",
+                    help="an empty PostgreSQL database for the appliance (default: SQLite)")
     ap.add_argument("--skip-postfix", action="store_true")
     ap.add_argument("--profile-mta", default="", metavar="FILE",
                     help="run the MTA under py-spy (on PATH) and write its samples here")
