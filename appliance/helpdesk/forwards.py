@@ -259,14 +259,15 @@ def attribution_sender(text: str) -> Person | None:
     return sender_of(f"{name} <{email}>" if name and "@" not in name else email)
 
 
-def find_block(text: str) -> Block | None:
-    """The first forwarded or quoted-reply block in a body, or None."""
+def find_block(text: str, start: int = 0) -> Block | None:
+    """The first forwarded or quoted-reply block in a body, or None; with ``start``, the
+    first one at or after that body line (a block's ``end``: the block it forwards)."""
     raw = text.translate(_INVISIBLE).splitlines()[:MAX_LINES]
     lines = [_clean(line[:MAX_VALUE]) for line in raw]
-    top = True
+    top = start == 0
     count = len(lines)
     for i, line in enumerate(lines):
-        if not line:
+        if not line or i < start:
             continue
         following = lines[i + 1] if i + 1 < count else ""
         last = line[-1]
@@ -292,6 +293,19 @@ def find_block(text: str) -> Block | None:
                 return Block("ambiguous", line[:80], fields, i, end, top)
         top = False
     return None
+
+
+def forwarded_chain(text: str, first: Block, is_inner_hop, limit: int = 5) -> list[Block]:
+    """The blocks nested inside ``first`` while ``is_inner_hop(block)`` says the block's own
+    From forwarded it on (an agent handing a customer's mail to another): the first block,
+    then each block found below the previous one's header, innermost last."""
+    chain = [first]
+    while is_inner_hop(chain[-1]) and len(chain) <= limit and chain[-1].end > chain[-1].start:
+        inner = find_block(text, chain[-1].end)
+        if inner is None:
+            break
+        chain.append(inner)
+    return chain
 
 
 def _separator_block(kind: str, line: str, glued: str, lines: list[str], i: int,

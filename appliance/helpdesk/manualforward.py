@@ -11,10 +11,10 @@ with "> " and answers no earlier message) it is the forward's header.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from appliance.addresses import Person, parse_people, parse_person
-from appliance.helpdesk.forwards import Block, find_block, subject_prefixes
+from appliance.helpdesk.forwards import Block, find_block, forwarded_chain, subject_prefixes
 from appliance.helpdesk.rules import Facts, Hit, Rule
 
 
@@ -35,23 +35,56 @@ def _block(f: Facts) -> Hit | None:
         block = find_block(text)
         if block is None:
             continue
-        sender = block.sender
-        if block.kind == "reply":
-            # Outlook 2019 and Outlook for Mac write a reply's line above a forwarded
-            # message too; judge() decides with the subject and the shape of the body.
-            return Hit("", f"The body quotes an earlier message the way replies do "
-                           f"(\"{block.marker}\").", sender,
-                       {"family": "reply", "block": block,
-                        "in_reply_to": f.has("In-Reply-To") or f.has("References")})
-        who = (f"; its From line names {sender.email}" if sender else
-               "; its From line names no address" if "from" in block.fields else "")
-        if block.kind == "forward":
-            return Hit("", f"The body holds a forwarded-message block (\"{block.marker}\")"
-                           f"{who}.", sender, {"family": "forward", "block": block})
-        return Hit("", f"The body quotes a header block (\"{block.marker}\"){who}; mail "
-                       "clients write it for replies and forwards alike.", sender,
-                   {"family": "ambiguous", "block": block})
+        hit = _block_hit(f, block)
+        inner = _inner_original(f, text, block)
+        if inner is None:
+            return hit
+        # An agent's forward (or reply) carrying the customer's message further down: the
+        # innermost block that is not an agent's names the original sender.
+        found = replace(block, fields={**block.fields, "cc": inner.fields.get("cc", "")})
+        chain = (f"That From line is an agent's ({block.sender.email}), who had passed the "
+                 f"message on; the message inside it (\"{inner.marker}\") comes from "
+                 f"{inner.sender.email}, the original sender.")
+        return Hit(hit.rule, f"{hit.reason} {chain}", inner.sender,
+                   {**hit.extra, "block": found, "chain": chain})
     return None
+
+
+def _inner_original(f: Facts, text: str, block: Block) -> Block | None:
+    """The innermost forwarded or quoted block below ``block`` whose From is not an agent,
+    when an agent forwards with agent forwarding on and ``block``'s own From is an agent too
+    (one agent handed the customer's mail to another); else None."""
+    agents = {a.lower() for a in f.ctx.agents}
+    if not (f.ctx.agent_forwarding and f.sender and f.sender.email.lower() in agents):
+        return None
+
+    def agents_hop(b: Block) -> bool:
+        sender = b.sender
+        return bool(sender and sender.email.lower() in agents)
+
+    if not agents_hop(block):
+        return None
+    chain = forwarded_chain(text, block, agents_hop)
+    return next((b for b in reversed(chain[1:]) if b.sender and not agents_hop(b)), None)
+
+
+def _block_hit(f: Facts, block: Block) -> Hit:
+    sender = block.sender
+    if block.kind == "reply":
+        # Outlook 2019 and Outlook for Mac write a reply's line above a forwarded
+        # message too; judge() decides with the subject and the shape of the body.
+        return Hit("", f"The body quotes an earlier message the way replies do "
+                       f"(\"{block.marker}\").", sender,
+                   {"family": "reply", "block": block,
+                    "in_reply_to": f.has("In-Reply-To") or f.has("References")})
+    who = (f"; its From line names {sender.email}" if sender else
+           "; its From line names no address" if "from" in block.fields else "")
+    if block.kind == "forward":
+        return Hit("", f"The body holds a forwarded-message block (\"{block.marker}\")"
+                       f"{who}.", sender, {"family": "forward", "block": block})
+    return Hit("", f"The body quotes a header block (\"{block.marker}\"){who}; mail "
+                   "clients write it for replies and forwards alike.", sender,
+               {"family": "ambiguous", "block": block})
 
 
 def _attached(f: Facts) -> Hit | None:
@@ -125,7 +158,9 @@ def judge(hits: list[Hit]) -> Verdict:
 def _as_forward(hit: Hit, block: Block, prefix: Hit | None) -> Hit | None:
     """The block hit restated as a forward's header when the shape of the body says so."""
     forward_prefix = prefix is not None and prefix.extra.get("family") == "forward"
-    who = f" names {hit.person.email}" if hit.person else " names no address"
+    named = block.sender  # the line's own From (an agent's, when the hit's is further down)
+    who = f" names {named.email}" if named else " names no address"
+    chain = f" {hit.extra['chain']}" if "chain" in hit.extra else ""
     if block.kind == "reply":
         if forward_prefix:
             why = "the subject's forward prefix makes it the forwarded message's header"
@@ -135,12 +170,12 @@ def _as_forward(hit: Hit, block: Block, prefix: Hit | None) -> Hit | None:
         else:
             return None
         return Hit(hit.rule, f"The body starts the forwarded message with a reply-style line "
-                             f"(\"{block.marker}\") that{who}: {why}.", hit.person,
+                             f"(\"{block.marker}\") that{who}: {why}.{chain}", hit.person,
                    {"family": "forward", "block": block})
     if block.kind == "ambiguous" and not forward_prefix and block.at_top and block.complete \
             and hit.person is not None:
         return Hit(hit.rule, f"The body opens with a whole forwarded header block (From, "
                              f"date, Subject; \"{block.marker}\") whose From line{who}: "
-                             "nothing above it, so it is forwarded, not quoted in a reply.",
-                   hit.person, {"family": "forward", "block": block})
+                             f"nothing above it, so it is forwarded, not quoted in a reply."
+                             f"{chain}", hit.person, {"family": "forward", "block": block})
     return None

@@ -511,8 +511,139 @@ def specials() -> list[tuple[str, bytes, dict]]:
     return out
 
 
+def nested() -> list[tuple[str, bytes, dict]]:
+    """An agent forwards a mail that another agent had forwarded (or answered) first: the
+    first block's From is that agent, the customer is in the block inside it.  Negatives:
+    the same chains sent by a customer, or with agent forwarding off, or an agent's own note
+    forwarded with nothing inside it."""
+    olga, tomas, anneli = AGENTS
+    cust = ("Farida Haddad", "farida.haddad@saltmarsh.example")
+    cust2 = ("Pieter de Boer", "p.deboer@kanaalzicht.example")
+    cust3 = ("Łucja Nowicka", "lucja.nowicka@bursztyn.example")
+    gm = {"host": "mail-sor-f41.google.com", "mid": "CAJ{n:05d}nest@mail.gmail.com",
+          "ua": "X-Mailer: Gmail"}
+    ol = {"host": "EUR03-AM7-obe.outbound.protection.outlook.com",
+          "mid": "AM7PR{n:05d}nest@AM7PR03MB.eurprd03.prod.outlook.com",
+          "ua": "X-Mailer: Microsoft Outlook 16.0"}
+    ap = {"host": "mail.widgets.example", "mid": "{n:05d}-NEST@widgets.example",
+          "ua": "X-Mailer: Apple Mail (2.3774.600.62)"}
+    tb = {"host": "mail.widgets.example", "mid": "{n:05d}.nest@widgets.example",
+          "ua": "User-Agent: Mozilla Thunderbird"}
+    cases = [
+        ("fwd-nested-gmail-en.eml", olga, gm, "Fwd: Fwd: Damaged pallet on delivery",
+         "Olga, this one is yours now.\n\n---------- Forwarded message ---------\n"
+         f"From: {tomas[0]} <{tomas[1]}>\nDate: Mon, Mar 9, 2026 at 4:40 PM\nSubject: Fwd: "
+         f"Damaged pallet on delivery\nTo: {olga[0]} <{olga[1]}>\n\nCan you take this? I am "
+         "off tomorrow.\n\n---------- Forwarded message ---------\nFrom: "
+         f"{cust[0]} <{cust[1]}>\nDate: Mon, Mar 9, 2026 at 11:02 AM\nSubject: Damaged "
+         f"pallet on delivery\nTo: <{tomas[1]}>\n\nThe pallet arrived with two broken "
+         "crates. Photos attached.\n", cust, tomas),
+        ("fwd-nested-outlook-de.eml", anneli, ol, "WG: WG: Rechnung doppelt abgebucht",
+         "Zur Info.\n\n________________________________\nVon: "
+         f"{tomas[0]} <{tomas[1]}>\nGesendet: Montag, 9. März 2026 15:10\nAn: {anneli[0]} "
+         f"<{anneli[1]}>\nBetreff: WG: Rechnung doppelt abgebucht\n\nBitte übernehmen.\n\n"
+         f"________________________________\nVon: {cust2[0]} <{cust2[1]}>\nGesendet: Montag, "
+         f"9. März 2026 09:48\nAn: {tomas[1]}\nBetreff: Rechnung doppelt abgebucht\n\n"
+         "Die Rechnung 5521 wurde zweimal abgebucht.\n", cust2, tomas),
+        ("fwd-nested-apple-fr.eml", olga, ap, "Fwd: Réservation du camion",
+         "Début du message réexpédié :\n\n> De: "
+         f"{anneli[0]} <{anneli[1]}>\n> Objet: Réservation du camion\n> Date: 9 mars 2026 à "
+         f"10:21:05 UTC+1\n> À: {olga[0]} <{olga[1]}>\n>\n> Pour toi.\n>\n> Début du "
+         f"message réexpédié :\n>\n> De: {cust[0]} <{cust[1]}>\n> Objet: Réservation du "
+         f"camion\n> Date: 8 mars 2026 à 18:02:44 UTC+1\n> À: {anneli[1]}\n>\n> Le camion "
+         "peut-il passer jeudi matin ?\n", cust, anneli),
+        ("fwd-nested-thunderbird-es.eml", tomas, tb, "Fwd: Fwd: Garantía de la bomba",
+         "-------- Mensaje reenviado --------\nAsunto: \tFwd: Garantía de la bomba\nFecha: "
+         f"\tMon, 9 Mar 2026 12:30:00 +0100\nDe: \t{olga[0]} <{olga[1]}>\nPara: \t"
+         f"{tomas[1]}\n\n\n\nTuya.\n\n-------- Mensaje reenviado --------\nAsunto: \t"
+         "Garantía de la bomba\nFecha: \tSun, 8 Mar 2026 20:14:09 +0100\nDe: \t"
+         f"{cust3[0]} <{cust3[1]}>\nPara: \t{olga[1]}\n\n\n\nLa bomba dejó de funcionar "
+         "a los tres meses.\n", cust3, olga),
+        ("fwd-nested-three-levels-en.eml", olga, gm, "Fwd: Fwd: Fwd: Access badge",
+         "---------- Forwarded message ---------\nFrom: "
+         f"{anneli[0]} <{anneli[1]}>\nDate: Tue, Mar 10, 2026 at 8:05 AM\nSubject: Fwd: Fwd: "
+         f"Access badge\nTo: <{olga[1]}>\n\n---------- Forwarded message ---------\nFrom: "
+         f"{tomas[0]} <{tomas[1]}>\nDate: Mon, Mar 9, 2026 at 6:12 PM\nSubject: Fwd: Access "
+         f"badge\nTo: <{anneli[1]}>\n\n---------- Forwarded message ---------\nFrom: "
+         f"{cust2[0]} <{cust2[1]}>\nDate: Mon, Mar 9, 2026 at 5:55 PM\nSubject: Access "
+         f"badge\nTo: <{tomas[1]}>\n\nMy badge stopped working at gate B.\n",
+         cust2, anneli),
+        ("fwd-nested-reply-inside-en.eml", anneli, gm, "Fwd: Re: Missing invoice copy",
+         "---------- Forwarded message ---------\nFrom: "
+         f"{tomas[0]} <{tomas[1]}>\nDate: Mon, Mar 9, 2026 at 2:15 PM\nSubject: Re: Missing "
+         f"invoice copy\nTo: {cust3[0]} <{cust3[1]}>\n\nI will ask accounting.\n\nOn Mon, "
+         f"Mar 9, 2026 at 1:40 PM {cust3[0]} <{cust3[1]}> wrote:\n> Could you send me a copy "
+         "of invoice 7730?\n", cust3, tomas),
+        ("fwd-nested-outlook2019-pl.eml", tomas, ol, "PD: PD: Zwrot towaru",
+         f"Dnia 09/03/2026, 11:20 użytkownik „{olga[0]}” <{olga[1]}> napisał:\n\n    Proszę "
+         "o przejęcie.\n\n    Od: "
+         f"{cust3[0]} <{cust3[1]}>\n    Data: poniedziałek, 9 marca 2026 09:02\n    Do: "
+         f"{olga[1]}\n    Temat: Zwrot towaru\n\n    Chcę zwrócić zamówienie 4410.\n",
+         cust3, olga),
+    ]
+    out = []
+    for i, (file, fwd, client, subject, text, original, hop) in enumerate(cases):
+        raw = message(800 + i, fwd, subject, text, None, client,
+                      ("8bit", "quoted-printable", "base64")[i % 3])
+        out.append((file, raw, label(file, fwd, {
+            "kind": "manual_forward", "requester": original[1], "automated": None,
+            "forwarder": fwd[1], "original_sender": original[1],
+            "original_name": original[0], "reason_contains": f"an agent's ({hop[1]})"},
+            "agent forwards another agent's forward: the customer inside is the requester")))
+    # The first case again with agent forwarding off: the forwarding agent is the requester.
+    file, fwd, client, subject, text, original, hop = cases[0]
+    raw = message(820, fwd, subject, text, None, client, "8bit")
+    out.append(("fwd-nested-off-en.eml", raw, label("fwd-nested-off-en.eml", fwd, {
+        "kind": "manual_forward", "requester": fwd[1], "automated": None,
+        "forwarder": fwd[1], "original_sender": hop[1],
+        "reason_contains": "Agent forwarding is off"},
+        "nested agent forward, agent forwarding off: the agent is the requester", False)))
+    # An agent forwards a colleague's own note: nothing inside it, the colleague is it.
+    raw = message(821, olga, "Fwd: Forklift service due",
+                  "---------- Forwarded message ---------\nFrom: "
+                  f"{tomas[0]} <{tomas[1]}>\nDate: Mon, Mar 9, 2026 at 9:00 AM\nSubject: "
+                  f"Forklift service due\nTo: <{olga[1]}>\n\nThe forklift needs its yearly "
+                  "service, please book it.\n", None, gm, "8bit")
+    out.append(("fwd-nested-agent-note-en.eml", raw, label("fwd-nested-agent-note-en.eml", olga, {
+        "kind": "manual_forward", "requester": tomas[1], "automated": None,
+        "forwarder": olga[1], "original_sender": tomas[1]},
+        "an agent forwards a colleague's own note: nothing inside, the colleague is it")))
+    # A customer (not an agent) forwards an agent's reply that quotes her own mail: she is
+    # the requester, and the agent whose mail she forwards is the original sender.
+    raw = message(822, cust, "Fwd: Re: Missing invoice copy",
+                  "Still no copy, see below.\n\n---------- Forwarded message ---------\nFrom: "
+                  f"{tomas[0]} <{tomas[1]}>\nDate: Mon, Mar 9, 2026 at 2:15 PM\nSubject: Re: "
+                  f"Missing invoice copy\nTo: <{cust[1]}>\n\nI will ask accounting.\n\nOn "
+                  f"Mon, Mar 9, 2026 at 1:40 PM {cust[0]} <{cust[1]}> wrote:\n> Could you send "
+                  "me a copy of invoice 7730?\n", None, gm, "quoted-printable")
+    out.append(("fwd-nested-customer-forwards-agent-en.eml", raw, label(
+        "fwd-nested-customer-forwards-agent-en.eml", cust, {
+            "kind": "manual_forward", "requester": cust[1], "automated": None,
+            "forwarder": cust[1], "original_sender": tomas[1]},
+        "a customer forwards an agent's reply that quotes her: she is the requester")))
+    # A customer's reply quoting an agent's forward chain stays her direct mail.
+    rep = ("In-Reply-To: <CAJ00800nest@mail.gmail.com>\n"
+           "References: <CAJ00800nest@mail.gmail.com>\n")
+    for i, (file, subject) in enumerate((("neg-reply-quoting-agent-chain-en.eml",
+                                          "Re: Damaged pallet on delivery"),
+                                         ("neg-reply-quoting-agent-chain-noprefix-en.eml",
+                                          "Damaged pallet on delivery"))):
+        raw = plain_mail(830 + i, cust, subject,
+                         "Thanks, the replacement crates arrived.\n\nOn Tue, Mar 10, 2026 at "
+                         f"9:30 AM {olga[0]} <{olga[1]}> wrote:\n> Tomás passed this to me; "
+                         "new crates ship today.\n>\n> ---------- Forwarded message "
+                         f"---------\n> From: {tomas[0]} <{tomas[1]}>\n> Subject: Fwd: Damaged "
+                         f"pallet on delivery\n>\n> > From: {cust[0]} <{cust[1]}>\n> > The "
+                         "pallet arrived with two broken crates.\n", extra=rep,
+                         cte=("8bit", "base64")[i])
+        out.append((file, raw, label(file, cust, {
+            "kind": "direct", "requester": cust[1], "automated": None},
+            "negative: a customer's reply quoting an agent's forward chain")))
+    return out
+
+
 def main() -> None:
-    samples = forwards() + negatives() + specials()
+    samples = forwards() + negatives() + specials() + nested()
     for old in HERE.glob("*.eml"):
         old.unlink()
     for file, raw, _ in samples:
