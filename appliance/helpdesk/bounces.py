@@ -107,8 +107,9 @@ def mail_system(f: Facts) -> tuple[str, str] | None:
         if T.DAEMON_LOCAL.match(local):
             return f"{header} is {addr}, a mail system's address", DAEMON
         if quoted and weak is None and T.SYSTEM_NAME.match(quoted):
-            # <"System Administrator"@host>: a mail system's name as its quoted local part
-            weak = f"{header} is {addr[:60]}, a mail system's name as its address", ADDRESS
+            # <"System Administrator"@host>: a mail system's name as its quoted local part,
+            # which says no more than that name as a display name
+            weak = f"{header} is {addr[:60]}, a mail system's name as its address", NAME
         name = fold(name).strip("\"' ") if name else ""
         if not address and T.DAEMON_NAME.match(name):
             return f"{header} is {name[:40]} with no address, as mail systems write it", DAEMON
@@ -240,9 +241,13 @@ def gateway_report(f: Facts) -> str | None:
         folded = folded[reply.end():]
     if not T.BOUNCE_SUBJECT.search(folded) or not f.texts:
         return None
-    opening = fold(_FRAME_LINES.sub("", f.texts[0][:2 * T.REPORT_OPENING]))[:T.REPORT_OPENING]
+    lines = [line for line in f.texts[0][:2 * T.REPORT_OPENING].splitlines()
+             if not _FRAME_LINE.fullmatch(line)][:T.REPORT_LINES]
+    if any(line.lstrip().startswith(">") for line in lines):
+        return None   # quoting: a person answers a report
+    opening = fold(" ".join(lines))[:T.REPORT_OPENING]
     phrase = T.GATEWAY_PHRASE.search(opening) or T.DSN_PHRASE.search(opening)
-    if not phrase or phrase.start() > T.REPORT_START:
+    if not phrase:
         return None
     ctype = returned_part(f)
     if ctype:
@@ -257,7 +262,7 @@ def gateway_report(f: Facts) -> str | None:
             "bounce.")
 
 
-_FRAME_LINES = re.compile(r"(?m)^[ \t*=_|#~-]*$\n?")   # blank lines and rows of stars or dashes
+_FRAME_LINE = re.compile(r"[\s*=_|#~-]*")   # a blank line, or a row of stars or dashes
 
 
 def failed_recipients(f: Facts) -> str | None:

@@ -125,17 +125,17 @@ FAILURE_PHRASE = re.compile(
 
 # The opening of a report that gateways, virus scanners and filter products (InterScan,
 # Symantec, MailMarshal, Exchange connectors, old SMTP servers) send from an address of their
-# own: it must start in the first REPORT_START characters of the folded body (after the rows
-# of stars, dashes and bars they frame it with), where a person's mail has its own words.
-# With a bounce subject and a failed recipient or the returned message it makes the rule
-# bounce-report.
-REPORT_START, REPORT_OPENING = 100, 300
+# own: it must stand in the first REPORT_LINES lines of the body (after the rows of stars,
+# dashes and bars they frame it with), where a person's mail has its own words.  With a bounce
+# subject and a failed recipient or the returned message it makes the rule bounce-report.
+REPORT_LINES, REPORT_OPENING = 2, 300
 GATEWAY_PHRASE = re.compile(
     r"message from interscan|(following|your|the) (mail|message|e-?mail)\b[^.]{0,60}?"
     r"(could not|cannot|couldn't|was not|wasn't|has not been) (be )?(delivered|sent)|"
     r"could not be delivered to|cannot be delivered to|was undeliverable to|"
     r"failed recipients|non-delivery report|delivery (has )?failed|delivery failure|"
     r"unable to deliver (the |your )?(message|mail)? ?to|returned mail|"
+    r"(could not|cannot|couldn't) deliver (the |your |this )?(message|mail) to|"
     r"n'a pas pu [eê]tre (d[ée]livr|remis|distribu)|konnte nicht zugestellt werden|"
     r"no se (ha )?pudo entregar|non [èe] stato possibile (recapitare|consegnare)")
 # Reply prefixes a gateway may put before a bounce subject ("RE: ... non remis (delivery
