@@ -75,11 +75,23 @@ def _person(name: str, addr: str) -> Person | None:
     return Person(email, name)
 
 
+# "name <addr>" whose name the parser takes for the address: an unquoted display name that
+# is itself an address ("jo@x.example <jo.doe@y.example>") or holds a comma once its encoded
+# words were decoded ("Doe, Jo <jo@x.example>").  The mailbox is the one in angle brackets.
+_ANGLED = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<addr>[^<>\s]+@[^<>\s]+)>\s*$")
+
+
 def parse_person(value: str | None) -> Person | None:
     """The first person in a From-like header value, or None."""
     if not value:
         return None
-    name, addr = parseaddr(str(value))
+    value = str(value)
+    name, addr = parseaddr(value)
+    angled = _ANGLED.match(value) if ">" in value else None
+    if angled and normalize(angled.group("addr")) and (
+            not normalize(addr) or "," not in angled.group("name")) and (
+            normalize(addr).lower() != normalize(angled.group("addr")).lower()):
+        name, addr = angled.group("name").strip().strip('"'), angled.group("addr")
     return _person(name, addr)
 
 

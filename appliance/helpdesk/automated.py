@@ -7,12 +7,14 @@ be linked to the outgoing message it reports on), then auto-reply, then bulk.
 from __future__ import annotations
 
 
-from appliance.helpdesk import autoreplies, bounces
+from appliance.helpdesk import autoreplies, bounces, listmail
 from appliance.helpdesk.bounces import bounced_original  # noqa: F401 (callers import it here)
 from appliance.helpdesk.rules import Facts, Hit, Rule
 from appliance.mailids import LOOP_HEADER, is_own_message_id
 
-LIST_HEADERS = ("List-Id", "List-Unsubscribe")
+# Headers only list servers write (RFC 2369 / 2919, Mailman, Google Groups, ezmlm, fml's
+# X-MLServer and X-ML-Name): any of them marks list mail, a person's post through the list too.
+LIST_HEADERS = listmail.LIST_MARKERS
 BULK_PRECEDENCE = {"bulk", "junk", "list"}
 # Subjects out-of-office replies are given, in the user's language: helpdesk/autoreplies.py.
 OOF_SUBJECT = autoreplies.AUTO_SUBJECT
@@ -72,7 +74,10 @@ def _precedence(family: str):
 
 
 def _list_headers(f: Facts) -> str | None:
-    found = [name for name in LIST_HEADERS if f.has(name)]
+    if not listmail.is_list_mail(f):
+        return None
+    names = listmail.header_names(f)
+    found = [name for name in LIST_HEADERS if name.lower() in names]
     if found:
         return f"{' and '.join(found)} mark mailing-list mail."
     return None
@@ -92,6 +97,7 @@ RULES = (
     Rule("bounce-sender", bounces.bounce_sender, "bounce"),
     Rule("failed-recipients-header", bounces.failed_recipients, "bounce"),
     Rule("failure-auto-submitted", bounces.failure_auto_submitted, "bounce"),
+    Rule("bounce-report", bounces.gateway_report, "bounce"),
     Rule("complaint-mail", bounces.complaint_mail, "bounce"),
     Rule("vendor-notification", bounces.vendor_notification, "bounce"),
     Rule("dmarc-aggregate-report", bounces.dmarc_aggregate, "bulk"),

@@ -14,6 +14,7 @@ makes a message an auto-reply.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from appliance.addresses import local_of, parse_people, parse_person
 from appliance.helpdesk.forwards import subject_prefixes
@@ -49,6 +50,7 @@ AUTO_REPLY_WORDS = (
     "automatická odpověď", "automaticka odpoved", "automatická odpoveď",
     "automatski odgovor", "аутоматски одговор", "автоматски одговор", "samodejni odgovor",
     "răspuns automat", "raspuns automat", "automaatne vastus", "automātiskā atbilde",
+    "ārpus biroja atrašanās automātiskā atbilde",
     "automatinis atsakymas", "автоматична відповідь", "автоматический ответ", "автоответ",
     "автоматичен отговор", "otomatik yanıt", "otomatik yanit", "otomatik cevap",
     "automatikus válasz", "automatikus valasz", "αυτόματη απάντηση",
@@ -65,7 +67,8 @@ AWAY_WORDS = (
     "hors du bureau", "absent du bureau", "fuera de la oficina", "fuera de oficina",
     "fora do escritório", "fuori sede", "fuori ufficio", "niet op kantoor",
     "ikke på kontoret", "inte på kontoret", "poza biurem", "mimo kancelář", "mimo kancelárie",
-    "izvan ureda", "în afara biroului", "kontorist väljas", "поза офісом", "вне офиса",
+    "izvan ureda", "în afara biroului", "kontorist väljas", "ārpus biroja", "поза офісом",
+    "вне офиса",
     "нет на месте", "ofis dışında", "házon kívül", "εκτός γραφείου", "不在通知", "不在のお知らせ",
     "외출중", "부재중",
 )
@@ -91,8 +94,20 @@ AWAY_SENTENCE = re.compile(
 _SPACE = r"[\s\-‐_]*"
 
 
+def plain(text: str) -> str:
+    """``text`` without its diacritics ("automātiskā" -> "automatiska"), as gateways and
+    old clients write the responders' words; letters without a decomposition (ß, æ, ø, ı)
+    stay as they are."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
+
+
 def _alternatives(words: tuple[str, ...]) -> str:
-    parts = sorted({w.lower() for w in words}, key=len, reverse=True)
+    """One alternation of the words, each also without its diacritics."""
+    parts = sorted({v for w in words for v in (w.lower(), plain(w.lower()))},
+                   key=len, reverse=True)
     return "|".join(_SPACE.join(re.escape(p) for p in w.split()) for w in parts)
 
 

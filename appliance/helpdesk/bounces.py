@@ -101,9 +101,15 @@ def mail_system(f: Facts) -> tuple[str, str] | None:
         else:
             continue
         local = (local_of(addr) if "@" in addr else addr).lower()
+        quoted = local[1:-1].strip() if local[:1] == '"' == local[-1:] else ""
+        local = quoted or local
         address = addr.strip("<>@ ")
         if T.DAEMON_LOCAL.match(local):
             return f"{header} is {addr}, a mail system's address", DAEMON
+        if quoted and weak is None and T.SYSTEM_NAME.match(quoted):
+            # <"System Administrator"@host>: a mail system's name as its quoted local part,
+            # which says no more than that name as a display name
+            weak = f"{header} is {addr[:60]}, a mail system's name as its address", NAME
         name = fold(name).strip("\"' ") if name else ""
         if not address and T.DAEMON_NAME.match(name):
             return f"{header} is {name[:40]} with no address, as mail systems write it", DAEMON
@@ -216,6 +222,47 @@ def bounce_sender(f: Facts) -> str | None:
     if why:
         return f"It comes from a mail system ({who}) and {why}: a bounce."
     return None
+
+
+def gateway_report(f: Facts) -> str | None:
+    """A gateway's, virus scanner's or filter product's bounce from an address of its own
+    (inetgw@, imss@, Symantec_AntiVirus_for_SMTP_Gateways@, ndr@, admin@): a bounce subject
+    (after a reply prefix some gateways add, never a forward's), a delivery-failure report at
+    the very start of the body, and a failed recipient or the returned message.  A person
+    writing about a bounce opens with their own words, so the report is not at the start."""
+    subject = f.subject
+    if not subject:
+        return None
+    folded = fold(subject[:300])
+    if is_answer(subject):
+        reply = T.REPLY_PREFIX.match(folded)
+        if not reply:
+            return None   # a forward or an auto-reply: a person's or a responder's
+        folded = folded[reply.end():]
+    if not T.BOUNCE_SUBJECT.search(folded) or not f.texts:
+        return None
+    lines = [line for line in f.texts[0][:2 * T.REPORT_OPENING].splitlines()
+             if not _FRAME_LINE.fullmatch(line)][:T.REPORT_LINES]
+    if any(line.lstrip().startswith(">") for line in lines):
+        return None   # quoting: a person answers a report
+    opening = fold(" ".join(lines))[:T.REPORT_OPENING]
+    phrase = T.GATEWAY_PHRASE.search(opening) or T.DSN_PHRASE.search(opening)
+    if not phrase:
+        return None
+    ctype = returned_part(f)
+    if ctype:
+        what = f"the returned message ({ctype})"
+    else:
+        rcpts = text_recipients(f.texts[0], max_lines=60)
+        if not rcpts:
+            return None
+        what = f"the failed recipient {rcpts[0][:60]}"
+    return (f"The subject \"{subject[:60]}\" is a bounce's, the body opens with a delivery-"
+            f"failure report (\"{phrase.group(0)[:60]}\") and names {what}: a gateway's "
+            "bounce.")
+
+
+_FRAME_LINE = re.compile(r"[\s*=_|#~-]*")   # a blank line, or a row of stars or dashes
 
 
 def failed_recipients(f: Facts) -> str | None:

@@ -39,7 +39,8 @@ BOUNCE_SUBJECT = re.compile(
     r"unable to deliver|delivery (delayed|warning)|delayed (mail|message|delivery)|"
     r"message delayed|\bdelayed \d+ hours?\b|could not send message|bounced (mail|message)|"
     r"\bndr\b|^ndn\s*:|^(delivered|relayed|expanded)\s*:|notice: mail delivery status|"
-    r"uncaught bounce|mail system error|"
+    r"uncaught bounce|mail system error|mail failed|returning (message )?to sender|"
+    r"error during delivery|"
     # German
     r"unzustellbar|nicht zustellbar|nicht zugestellt|zustellung\w* (fehl|verz|nicht)|"
     r"zustellungsbericht|übermittlungsstatus|"
@@ -116,7 +117,30 @@ FAILURE_PHRASE = re.compile(
     r"permanent (error|failure)|temporary (error|failure)|user unknown|unknown user|"
     r"no such (user|mailbox)|mailbox (unavailable|not found|is full|full)|over quota|"
     r"address rejected|was (blocked|rejected)|\b[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b|"
-    r"\bdelayed\b|returned to (you|sender)")
+    r"\bdelayed\b|returned to (you|sender)|"
+    # what relayed and older reports say (usa.net, airmail, SMTP32, gateways)
+    r"(has been|was) returned because|returned mail follows|no valid recipients|"
+    r"failed addresses follow|failed recipients|non-delivery report|"
+    r"(unable|failed) to deliver (the |your )?(message|mail) to")
+
+# The opening of a report that gateways, virus scanners and filter products (InterScan,
+# Symantec, MailMarshal, Exchange connectors, old SMTP servers) send from an address of their
+# own: it must stand in the first REPORT_LINES lines of the body (after the rows of stars,
+# dashes and bars they frame it with), where a person's mail has its own words.  With a bounce
+# subject and a failed recipient or the returned message it makes the rule bounce-report.
+REPORT_LINES, REPORT_OPENING = 2, 300
+GATEWAY_PHRASE = re.compile(
+    r"message from interscan|(following|your|the) (mail|message|e-?mail)\b[^.]{0,60}?"
+    r"(could not|cannot|couldn't|was not|wasn't|has not been) (be )?(delivered|sent)|"
+    r"could not be delivered to|cannot be delivered to|was undeliverable to|"
+    r"failed recipients|non-delivery report|delivery (has )?failed|delivery failure|"
+    r"unable to deliver (the |your )?(message|mail)? ?to|returned mail|"
+    r"(could not|cannot|couldn't) deliver (the |your |this )?(message|mail) to|"
+    r"n'a pas pu [eê]tre (d[ée]livr|remis|distribu)|konnte nicht zugestellt werden|"
+    r"no se (ha )?pudo entregar|non [èe] stato possibile (recapitare|consegnare)")
+# Reply prefixes a gateway may put before a bounce subject ("RE: ... non remis (delivery
+# failed)"); a forward's or an auto-reply's prefix never counts.
+REPLY_PREFIX = re.compile(r"^\s*(\[[^\]]*\]\s*)*(re|aw|sv|vs|antw|odp|ynt|res|rif)\s*[:：]\s*")
 
 # A subject that starts like this is someone's answer, not a mail system's report.
 ANSWER_PREFIX = re.compile(
@@ -135,7 +159,10 @@ RECIPIENT_SECTION = re.compile(
     r"(recipient|address|user|empfänger|destinat|ontvanger|mottagar|modtager|odbiorc|"
     r"получател|адрес|宛先|收件人)|failed recipient|could not be delivered to one or more|"
     r"has not yet been delivered to one or more|was undeliverable to|"
-    r"(was|were) not delivered to|unable to deliver (your |the )?message to|failure reasons")
+    r"(was|were) not delivered to|unable to deliver (your |the )?message to|failure reasons|"
+    # a sentence wrapped before its recipient: "... could not be delivered to" / address
+    r"(could ?not|cannot|can't|couldn't) be delivered to:?$|"
+    r"n'a pas pu [eê]tre (d[ée]livr[ée]|remis|distribu[ée]) [àa]:?$")
 # A failed recipient named in a sentence: "Your message to a@b couldn't be delivered".
 INLINE_RECIPIENT = re.compile(
     r"(message to|delivered to|deliver to|delivery to|undeliverable to)\s*:?\s*<?"

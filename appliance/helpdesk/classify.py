@@ -130,7 +130,7 @@ def _classify(raw: bytes, envelope: Envelope, ctx: Context, message: Message | N
     _kind(f, d, forwarded, manual, company, report)
     ex = Exclusions(f.capture | {a.lower() for a in ctx.own_addresses}, frozenset(company),
                     tuple(ctx.blocklist))
-    extra = _requester(f, d, manual, ex, forwarded)
+    extra = _requester(f, d, manual, ex, forwarded, report)
     d.agent_forward = _agent_forward(f, d)
     d.followers = choose_followers(d.requester, extra, f.to_cc, ex, d.reasons)
     _automated(f, d, auto, notes)
@@ -218,8 +218,10 @@ def _kind(f: Facts, d: Decision, forwarded: list[Hit], manual, company: set[str]
 
 
 def _requester(f: Facts, d: Decision, manual, ex: Exclusions,
-               forwarded: list[Hit]) -> list[Person]:
-    """Pick the requester; return the extra followers agent forwarding brings."""
+               forwarded: list[Hit], report: bool = False) -> list[Person]:
+    """Pick the requester; return the extra followers agent forwarding brings.  A bounce's
+    requester is its own sender: the Reply-To and Sender it carries are the returned
+    message's (Notes copies them) or a relaying list's, never the mail system's."""
     headers = [(parse_person(f.header("Reply-To")), REPLY_TO),
                (parse_person(f.header("Sender")), "from Sender")]
     extra: list[Person] = []
@@ -249,6 +251,11 @@ def _requester(f: Facts, d: Decision, manual, ex: Exclusions,
                                  "requester.")
             candidates = [(forwarder, "who forwarded the mail by hand"),
                           (d.original_sender, "the original sender of the forwarded mail")]
+    elif report:
+        envelope = normalize(f.mail_from) if f.mail_from != "<>" else ""
+        candidates = [(f.sender, "the mail system that sent the report")]
+        if f.sender is None and envelope:
+            candidates.append((Person(envelope), "the envelope sender (no From)"))
     else:
         envelope = normalize(f.mail_from) if f.mail_from != "<>" else ""
         candidates = listmail.requester_candidates(f, [(f.sender, "the sender")] + headers,

@@ -18,7 +18,8 @@ from appliance.helpdesk.rules import Facts
 
 # Headers only list servers write (RFC 2369, RFC 2919, Mailman, Google Groups, ezmlm).
 LIST_MARKERS = ("List-Id", "List-Post", "List-Unsubscribe", "Mailing-List", "X-Mailman-Version",
-                "X-BeenThere", "X-Google-Group-Id", "X-Mailing-List", "X-List-Id")
+                "X-BeenThere", "X-Google-Group-Id", "X-Mailing-List", "X-List-Id", "X-MLServer",
+                "X-ML-Name")
 # "Some One via List": the word lists put between the author's name and the list's, also
 # in the list's language (Mailman translates it).
 VIA = re.compile(r"^(?P<author>.+?)\s+(?:via|über|par\s+l'interm[ée]diaire\s+de|por\s+medio\s+de|"
@@ -27,6 +28,11 @@ _MAILTO = re.compile(r"mailto:([^>?,;\s]+)", re.I)
 _LIST_WORD = re.compile(r"\blist\s+<?([^\s<>;,]+@[^\s<>;,]+)", re.I)
 _IN_NAME = re.compile(r"([\w.!#$%&'*+/=?^`{|}~-]+)\s*(?:@|\s+at\s+)\s*([\w-]+(?:\.[\w-]+)+)")
 _LIST_ID = re.compile(r"<([^<>@\s.]+)\.([^<>@\s]+\.[^<>@\s]+)>")
+# The list's other addresses (Mailman, Majordomo, ezmlm, Sympa): list-request@, list-owner@,
+# list-bounces@ (VERP'd: list-bounces+x=y@), list-admin@, owner-list@.  On list mail a From
+# or Sender of these shapes is the list itself, as a digest or a notice it sends.
+LIST_ROLE = re.compile(r"^(?:owner-[^@]+|[^@]+-(?:request|owner|bounces?|admin))(?:\+[^@]*)?@",
+                       re.I)
 
 
 @dataclass
@@ -83,7 +89,7 @@ def addresses(f: Facts) -> frozenset[str]:
         match = _LIST_ID.search(value)
         if match:
             found.add(normalize(f"{match.group(1)}@{match.group(2)}"))
-    if f.sender and VIA.match(f.sender.name or ""):
+    if f.sender and (VIA.match(f.sender.name or "") or LIST_ROLE.match(f.sender.email)):
         found.add(f.sender.email)
     return frozenset(a.lower() for a in found if a)
 
@@ -96,7 +102,7 @@ def rewritten(f: Facts) -> ListMail | None:
     sender = f.sender.email.lower()
     via = VIA.match(f.sender.name or "")
     original = parse_person(f.header("X-Original-From"))
-    if not (via or sender in _posting(f)
+    if not (via or sender in _posting(f) or LIST_ROLE.match(sender)
             or (original and original.email.lower() != sender)):
         return None
     lists = addresses(f) | {sender}

@@ -115,6 +115,7 @@ def write() -> None:
     import samples_mtas  # noqa: F401
     import samples_reports  # noqa: F401
     import samples_people  # noqa: F401
+    import samples_relayed  # noqa: F401
     names = [s[0] for s in SAMPLES]
     assert len(names) == len(set(names)), "duplicate file names"
     for old in HERE.glob("*.eml"):
