@@ -41,16 +41,8 @@ def _own_message_id(f: Facts) -> str | None:
     return None
 
 
-def _report_type(f: Facts) -> str:
-    try:
-        value = f.msg.get_param("report-type")
-    except Exception:
-        return ""
-    return value.lower() if isinstance(value, str) else ""
-
-
 def _read_receipt(f: Facts) -> str | None:
-    if f.content_type == "multipart/report" and _report_type(f) == "disposition-notification":
+    if f.report_type == "disposition-notification":
         return "It is a read receipt (report-type=disposition-notification)."
     return None
 

@@ -71,14 +71,6 @@ def _parts(f: Facts) -> list[Message]:
     return found
 
 
-def _report_type(f: Facts) -> str:
-    try:
-        value = f.msg.get_param("report-type")
-    except Exception:
-        return ""
-    return value.lower() if isinstance(value, str) else ""
-
-
 DAEMON, ADDRESS, NAME = "daemon", "address", "name"   # how much a mail system's sign says
 
 
@@ -176,7 +168,7 @@ def _reads_like_a_bounce(f: Facts, level: str) -> str | None:
 
 
 def delivery_report(f: Facts) -> str | None:
-    if f.content_type == "multipart/report" and _report_type(f) == "delivery-status":
+    if f.report_type == "delivery-status":
         return "It is a delivery status report (multipart/report; report-type=delivery-status)."
     for part in _parts(f):
         if part.get_content_type() in DSN_TYPES:
@@ -185,7 +177,7 @@ def delivery_report(f: Facts) -> str | None:
 
 
 def feedback_report(f: Facts) -> str | None:
-    found = f.content_type == "multipart/report" and _report_type(f) == "feedback-report"
+    found = f.report_type == "feedback-report"
     kind = ""
     for part in _parts(f):
         if part.get_content_type() == "message/feedback-report":

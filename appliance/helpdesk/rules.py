@@ -103,6 +103,18 @@ class Facts:
         except Exception:
             return "text/plain"
 
+    @cached_property
+    def report_type(self) -> str:
+        """The report-type of a ``multipart/report`` (delivery-status, feedback-report,
+        disposition-notification), lower case; "" for any other message."""
+        if self.content_type != "multipart/report":
+            return ""
+        try:
+            value = self.msg.get_param("report-type")
+        except Exception:
+            return ""
+        return value.lower() if isinstance(value, str) else ""
+
     def parts(self) -> Iterable[Message]:
         try:
             yield from self.msg.walk()
