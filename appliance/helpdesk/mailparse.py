@@ -11,7 +11,7 @@ from email.message import Message
 from appliance.addresses import Person, decode_words, parse_person
 from appliance.mta.limits import MAX_HTML_CHARS, MAX_TEXT_CHARS, header_section
 from appliance.helpdesk.classify import parse
-from appliance.helpdesk.htmltext import html_to_text
+from appliance.helpdesk.bodytext import html_to_text
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 
