@@ -200,13 +200,14 @@ def authenticate(raw: bytes, *, peer_ip: str | None, helo: str | None, mail_from
                                              "helo", left()))
     if res.spf_checks:
         res.spf = res.spf_checks[0].result
-    res.signatures = auth_dkim.verify_signatures(raw, bounded, left())
+    fields = auth_dkim.header_fields(raw)   # one read for DKIM and ARC
+    res.signatures = auth_dkim.verify_signatures(raw, bounded, left(), fields)
     res.dkim = auth_dkim.summarize(res.signatures)
     spf_domain = res.spf_checks[0].domain if res.spf_checks else ""
     res.dmarc_check = auth_dmarc.check_message(raw, bounded, res.spf, spf_domain,
                                                [(s.domain, s.result) for s in res.signatures])
     res.dmarc = res.dmarc_check.result
-    res.arc, res.arc_reason = auth_dkim.verify_arc(raw, bounded, left())
+    res.arc, res.arc_reason = auth_dkim.verify_arc(raw, bounded, left(), fields)
     if sender and auth_spf.is_domain(helo):
         res.spf_checks.append(auth_spf.check(bounded, peer_ip, f"postmaster@{helo}", helo,
                                              "helo", left()))
