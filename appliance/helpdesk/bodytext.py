@@ -100,7 +100,7 @@ class _Text(HTMLParser):
         contiguous."""
         if not self.out:
             return
-        tail = "".join(self.out[-2:])
+        tail = self.out[-1] if len(self.out[-1]) > 1 else "".join(self.out[-2:])
         if not tail.endswith(self.gap):
             self.out.append("\n" if tail.endswith("\n") else self.gap)
 
@@ -108,7 +108,7 @@ class _Text(HTMLParser):
         if self.skip:
             return
         if data.strip():   # line breaks in the source are spaces, but in <pre>
-            self.out.append(data if self.pre else re.sub(r"\s+", " ", data))
+            self.out.append(data if self.pre else data.replace("\n", " "))
         elif self.out and not self.out[-1].endswith("\n"):
             self.out.append(" ")
 
