@@ -444,3 +444,44 @@ def test_header_quotes_values_that_are_not_tokens():
     res = run(message(), table(), mail_from='"odd local"@acme.example')
     assert 'smtp.mailfrom=acme.example' in res.header()
     authres.AuthenticationResultsHeader.parse("Authentication-Results: " + res.header())
+
+
+def _read_back(line: bytes):
+    """The header field as a receiver reads it: unfolded (RFC 5322 2.2.3), then parsed by
+    authres with every method it knows (dmarc, arc, header.b)."""
+    text = line.decode("ascii").replace("\r\n", "").rstrip()
+    return authres.all_features().parse(text)
+
+
+def test_header_we_write_reads_back_with_authres(rsa_key):
+    key, pub = rsa_key
+    raw = (b"Authentication-Results: fwd.acme.example; spf=pass smtp.mailfrom=acme.example\r\n"
+           + sign(message(), key))
+    sealed = b"".join(dkim.arc_sign(raw, b"s1", b"acme.example", key,
+                                    b"fwd.acme.example")) + raw
+    res = run(sealed, table(pub), peer_ip=GOOD_IP)
+    parsed = _read_back(res.header_line())
+    assert parsed.authserv_id == BOX
+    found = {r.method: r for r in reversed(parsed.results)}   # the first of each method
+    assert [r.method for r in parsed.results] == ["spf", "spf", "dkim", "dmarc", "arc"]
+    assert (found["spf"].result, found["spf"].smtp_mailfrom) == ("pass", "jane@acme.example")
+    assert parsed.results[1].smtp_helo == "mx.acme.example"
+    assert (found["dkim"].result, found["dkim"].header_d) == ("pass", "acme.example")
+    assert found["dkim"].header_b == res.signatures[0].b
+    assert (found["dmarc"].result, found["dmarc"].header_from) == ("pass", "acme.example")
+    assert (found["arc"].result, found["arc"].smtp_remote_ip) == ("pass", GOOD_IP)
+    assert _read_back(res.header_line(b"\n")).results[0].result == "pass"
+
+
+def test_hostile_values_read_back_with_authres():
+    """Tag values and comments out of a forged signature stay inside their quotes."""
+    for odd in ('ev@il', 'a b@c.example', 'q"uo\\te', 'semi; colon', 'caf\u00e9', 'x\x00y',
+                '(paren)', 'a/b=c'):
+        raw = (f"DKIM-Signature: v=1; a=rsa-sha256; d={odd}; s={odd}; h=from; bh=x; b=y\r\n"
+               ).encode("utf-8") + message()
+        res = run(raw, table(), mail_from=f"{odd}@{odd}", peer_ip=odd)
+        res.arc, res.arc_reason = "fail", odd
+        parsed = _read_back(res.header_line())
+        assert [r.method for r in parsed.results][:1] == ["spf"], odd
+        assert {"spf", "dkim", "dmarc", "arc"} <= {r.method for r in parsed.results}, odd
+        assert res.header_line().isascii()

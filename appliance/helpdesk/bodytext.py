@@ -1,8 +1,10 @@
-"""The readable text of a message's own body, for finding forwarded-message blocks.
+"""The readable text of a message's body, and the one HTML-to-text converter.
 
 Classification only needs the words a person sees: the first text/plain part (or the HTML
-part turned into lines) of the message itself, not of messages attached to it.  Everything
-here tolerates broken mail: unknown charsets, bad transfer encodings, truncated HTML.
+part turned into lines) of the message itself, not of messages attached to it.  An item
+shows the same words for mail that has no text part (:func:`html_to_text`), paragraphs
+apart.  Everything here tolerates broken mail: unknown charsets, bad transfer encodings,
+truncated HTML.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from html.parser import HTMLParser
 
 MAX_TEXT = 200_000  # enough for any forwarded header block; keeps huge bodies cheap
 _BLOCK = {"p", "div", "br", "tr", "li", "table", "blockquote", "pre", "h1", "h2", "h3",
-          "h4", "h5", "h6", "section", "article", "header", "footer", "dd", "dt"}
+          "h4", "h5", "h6", "section", "article", "header", "footer", "dd", "dt", "ul", "ol"}
 _SKIP = {"script", "style", "head", "title"}
 # Outlook draws the line above a forwarded header block as <hr>; keep it visible as the
 # same underscores its plain-text part uses.
@@ -48,14 +50,24 @@ def _charset(part: Message) -> str | None:
 
 
 class _Text(HTMLParser):
-    def __init__(self) -> None:
+    """HTML as text: tags and entities gone, script and style dropped, block elements
+    ending lines (``paragraphs``: a blank line), list items as "- ", cells apart, a
+    link's address after its words."""
+
+    def __init__(self, paragraphs: bool) -> None:
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.skip = 0
+        self.pre = 0
+        self.links: list[str] = []
+        self.gap = "\n\n" if paragraphs else "\n"
 
     def handle_starttag(self, tag: str, attrs) -> None:
         if tag in _SKIP:
             self.skip += 1
+        elif tag == "pre":
+            self.pre += 1
+            self._newline()
         elif tag == "hr":
             self.out.append(_HR)
         elif tag == "br":
@@ -64,39 +76,62 @@ class _Text(HTMLParser):
             self._newline()
         elif tag in ("td", "th"):
             self.out.append(" ")
+        if tag == "li":
+            self.out.append("- ")
+        elif tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self.skip = max(0, self.skip - 1)
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
+            self._newline()
         elif tag in _BLOCK and tag != "br":
             self._newline()
+        elif tag == "a" and self.links:
+            href = self.links.pop()
+            if href.startswith(("http://", "https://")) and \
+                    href not in "".join(self.out[-3:]):
+                self.out.append(f" <{href}>")
 
     def _newline(self) -> None:
-        """Nested blocks end one line, not several: header blocks stay contiguous."""
-        if self.out and not self.out[-1].endswith("\n"):
-            self.out.append("\n")
+        """Nested blocks end one line (or make one gap), not several: header blocks stay
+        contiguous."""
+        if not self.out:
+            return
+        tail = self.out[-1] if len(self.out[-1]) > 1 else "".join(self.out[-2:])
+        if not tail.endswith(self.gap):
+            self.out.append("\n" if tail.endswith("\n") else self.gap)
 
     def handle_data(self, data: str) -> None:
         if self.skip:
             return
-        if data.strip():
-            self.out.append(data)
+        if data.strip():   # line breaks in the source are spaces, but in <pre>
+            self.out.append(data if self.pre else data.replace("\n", " "))
         elif self.out and not self.out[-1].endswith("\n"):
             self.out.append(" ")
 
 
-def html_to_lines(html: str) -> str:
-    """HTML as plain lines: block elements end lines, tags and entities disappear."""
-    parser = _Text()
+def html_to_text(html: str, paragraphs: bool = True) -> str:
+    """HTML as plain text for people: tags and entities gone, paragraphs apart (the item
+    body of mail that has no text part).  ``paragraphs=False``: :func:`html_to_lines`."""
+    parser = _Text(paragraphs)
     try:
-        parser.feed(html[:MAX_TEXT])
+        parser.feed(html)
         parser.close()
-    except Exception:
+    except Exception:  # malformed markup never stops intake
         pass
     text = "".join(parser.out).replace("\xa0", " ")
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def html_to_lines(html: str) -> str:
+    """HTML as plain lines for the rules: every block ends one line, so a forwarded header
+    block stays contiguous; only the first :data:`MAX_TEXT` characters are read."""
+    return html_to_text(html[:MAX_TEXT], paragraphs=False)
 
 
 def _own_leaves(msg: Message):

@@ -8,13 +8,12 @@ The evidence is gathered by tables of small named rules (``automated``, ``autofo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email import policy
 from email.message import Message
-from email.parser import BytesParser
 
 from appliance.addresses import Person, domain_of, normalize, parse_person
 from appliance.helpdesk import (automated, autoforward, forwardconfirm, listmail,
                                 manualforward)
+from appliance.helpdesk.mailparse import parse
 from appliance.helpdesk.requester import (REPLY_TO, Exclusions, choose_followers,
                                           choose_requester)
 from appliance.helpdesk.rules import Facts, Hit, run
@@ -81,15 +80,6 @@ class Decision:
         }
 
 
-def parse(raw: bytes, headers_only: bool = False) -> Message:
-    """Parse bytes leniently: broken input gives defects, never an exception.  Messages nested
-    deeper than the parser's recursion allows are read for their headers only."""
-    try:
-        return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=headers_only)
-    except RecursionError:
-        return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
-
-
 def context_from_args(rcpts: list[str], agents: list[str], agent_forwarding: bool,
                       domain: str | None = None) -> Context:
     """The context of ``appliance classify`` without a config: the --rcpt addresses are the
@@ -103,21 +93,19 @@ def context_from_args(rcpts: list[str], agents: list[str], agent_forwarding: boo
                    agent_forwarding=agent_forwarding)
 
 
-def classify(raw: bytes, envelope: Envelope, ctx: Context, message: Message | None = None
-             ) -> Decision:
-    """Judge one message; never raises, whatever the bytes.  ``message``: ``raw`` already
-    parsed by :func:`parse` (intake parses each message once)."""
+def classify(mail: bytes | Message, envelope: Envelope, ctx: Context) -> Decision:
+    """Judge one message; never raises, whatever the bytes.  ``mail``: the bytes, or the
+    message intake already parsed with :func:`mailparse.parse` (one parse per message)."""
     try:
-        return _classify(raw if isinstance(raw, bytes) else bytes(raw), envelope, ctx,
-                         message)
+        return _classify(mail if isinstance(mail, Message) else parse(bytes(mail)), envelope,
+                         ctx)
     except Exception as exc:  # the last guard: intake must always get a decision
         return Decision(reasons=[f"The message could not be classified ({type(exc).__name__}):"
                                  " it is treated as direct mail without a requester."])
 
 
-def _classify(raw: bytes, envelope: Envelope, ctx: Context, message: Message | None
-              ) -> Decision:
-    f = Facts(message if message is not None else parse(raw), envelope, ctx)
+def _classify(msg: Message, envelope: Envelope, ctx: Context) -> Decision:
+    f = Facts(msg, envelope, ctx)
     d = Decision()
     notes: list[str] = []
     auto = run(automated.RULES, f, notes)

@@ -145,7 +145,7 @@ def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
     env = classify.Envelope(mail_from=entry.envelope.mail_from or "<>",
                             rcpt_tos=tuple(entry.envelope.rcpt_tos), peer=entry.envelope.peer,
                             helo=entry.envelope.helo)
-    decision = classify.classify(bounded.raw, env, ctx.classify, parsed.message)
+    decision = classify.classify(parsed.message, env, ctx.classify)
     results = ctx.authenticate(replace(entry, raw=bounded.raw)) if ctx.authenticate else None
     auth = None
     if results is not None:

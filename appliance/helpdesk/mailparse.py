@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from email import policy
 from email.header import Header, decode_header
 from email.message import Message
+from email.parser import BytesParser
 
 from appliance.addresses import Person, decode_words, parse_person
 from appliance.mta.limits import MAX_HTML_CHARS, MAX_TEXT_CHARS, header_section
-from appliance.helpdesk.classify import parse
-from appliance.helpdesk.htmltext import html_to_text
+from appliance.helpdesk.bodytext import html_to_text
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 
@@ -35,6 +36,16 @@ class Parsed:
     html: str | None
     attachments: list[Part] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)    # what was cut to the limits
+
+
+def parse(raw: bytes, headers_only: bool = False) -> Message:
+    """Parse bytes leniently: broken input gives defects, never an exception.  Messages nested
+    deeper than the parser's recursion allows are read for their headers only.  Intake
+    parses each message once, here; classification and the item read that one message."""
+    try:
+        return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=headers_only)
+    except RecursionError:
+        return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
 
 
 def clean(text: str, fallback: str = "latin-1") -> str:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Iterable
+
+import authres
 
 from appliance import dnsresolver
 from appliance.mta import auth_dkim, auth_dmarc, auth_spf
@@ -20,8 +23,10 @@ from appliance.mta.auth_spf import SPFCheck
 
 BUDGET = 5.0   # seconds of DNS for one message, all checks together
 RESULTS = ("pass", "fail", "softfail", "neutral", "none", "temperror", "permerror")
-_TOKEN = re.compile(r"^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+$")
-_DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$")
+_FEATURES = authres.all_features()   # the core methods and the dmarc, arc, header.b ones
+_TOKEN = re.compile(rf"^{authres.core.RFC2045_TOKEN_PATTERN}$")
+_ATEXT = authres.core.RFC5322_ATEXT_PATTERN
+_DOT_ATOM = re.compile(rf"^{_ATEXT}+(\.{_ATEXT}+)*$")
 
 
 @dataclass
@@ -79,37 +84,63 @@ class AuthResults:
 
     def header(self) -> str:
         """The ``Authentication-Results`` value: authserv-id first, one resinfo per result."""
-        parts = [self.authserv_id]
-        for c in self.spf_checks:
-            prop = ("smtp.mailfrom", _address(c.sender)) if c.identity == "mailfrom" \
-                else ("smtp.helo", _value(c.domain))
-            parts.append(_resinfo("spf", c.result, c.reason, [prop]))
-        if not self.spf_checks:
-            parts.append("spf=none")
-        for s in self.signatures:
-            props = [("header.d", _value(s.domain)), ("header.s", _value(s.selector)),
-                     ("header.a", _value(s.algorithm)), ("header.b", _value(s.b))]
-            parts.append(_resinfo("dkim", s.result, "" if s.result == "pass" else s.reason,
-                                  [p for p in props if p[1] not in ("", '""')]))
-        if not self.signatures:
-            parts.append("dkim=none")
-        d = self.dmarc_check
-        if d and d.domain:
-            comment = f"p={d.policy}" if d.policy else d.reason
-            parts.append(_resinfo("dmarc", self.dmarc, comment, [("header.from",
-                                                                  _value(d.domain))]))
-        else:
-            parts.append(_resinfo("dmarc", self.dmarc, d.reason if d else "", []))
-        if self.arc != "none":
-            ip = [("smtp.remote-ip", self.peer_ip)] if self.peer_ip else []
-            parts.append(_resinfo("arc", self.arc, self.arc_reason, ip))
-        return "; ".join(parts)
+        return self._header().header_value()
 
     def header_line(self, linesep: bytes = b"\r\n") -> bytes:
         """The whole header field, folded between results, ready to prepend to the message."""
-        sep = (";" + linesep.decode("ascii") + "\t")
-        return b"Authentication-Results: " + sep.join(self.header().split("; ")).encode(
-            "utf-8") + linesep
+        head = self._header()
+        sep = ";" + linesep.decode("ascii") + "\t"
+        value = sep.join([head.authserv_id] + [str(r) for r in head.results])
+        return f"{head.HEADER_FIELD_NAME}: {value}".encode("utf-8") + linesep
+
+    def _header(self) -> authres.core.AuthenticationResultsHeader:
+        results = []
+        for c in self.spf_checks:
+            prop = ("smtp", "mailfrom", _address(c.sender)) if c.identity == "mailfrom" \
+                else ("smtp", "helo", c.domain)
+            results.append(_result("spf", c.result, c.reason, [prop]))
+        if not self.spf_checks:
+            results.append(_result("spf", "none"))
+        for s in self.signatures:
+            props = [("header", "d", s.domain or None), ("header", "s", s.selector or None),
+                     ("header", "a", s.algorithm or None), ("header", "b", s.b or None)]
+            results.append(_result("dkim", s.result, "" if s.result == "pass" else s.reason,
+                                   props))
+        if not self.signatures:
+            results.append(_result("dkim", "none"))
+        d = self.dmarc_check
+        if d and d.domain:
+            comment = f"p={d.policy}" if d.policy else d.reason
+            results.append(_result("dmarc", self.dmarc, comment,
+                                   [("header", "from", d.domain)]))
+        else:
+            results.append(_result("dmarc", self.dmarc, d.reason if d else ""))
+        if self.arc != "none":
+            results.append(_result("arc", self.arc, self.arc_reason,
+                                   [("smtp", "remote-ip", self.peer_ip or None)]))
+        head = _FEATURES.header(authserv_id=self.authserv_id, results=results)
+        head.authserv_id = self.authserv_id   # as configured: authres lower-cases it
+        return head
+
+
+class _Value(authres.core.QuotableValue):
+    """A property value: a token bare, anything else a quoted-string.  authres itself
+    leaves every value with an "@" bare, "a b@c" too, which RFC 8601 does not allow."""
+
+    def quote_if_needed(self) -> str:
+        if _TOKEN.match(self):
+            return str(self)
+        return '"' + re.sub(r'(["\\])', r"\\\1", self) + '"'
+
+
+class _Address(_Value):
+    """``smtp.mailfrom``: a ``local-part@domain`` address is written bare as well."""
+
+    def quote_if_needed(self) -> str:
+        local, at, domain = self.rpartition("@")
+        if at and _DOT_ATOM.match(local) and _TOKEN.match(domain):
+            return str(self)
+        return super().quote_if_needed()
 
 
 def _ascii(text: str) -> str:
@@ -121,25 +152,26 @@ def _comment(text: str) -> str:
     return re.sub(r"([()\\])", r"\\\1", text)
 
 
-def _value(v: str) -> str:
-    v = _ascii(v)
-    if _TOKEN.match(v):
-        return v
-    return '"' + re.sub(r'(["\\])', r"\\\1", re.sub(r"[\x00-\x1f\x7f]", "", v)) + '"'
-
-
 def _address(addr: str) -> str:
+    """The MAIL FROM address, or its domain alone when the whole cannot be written bare."""
     local, _, domain = addr.rpartition("@")
-    if local and _DOT_ATOM.match(local) and _TOKEN.match(domain):
-        return f"{local}@{domain}"
-    return _value(domain)
+    return addr if local and _DOT_ATOM.match(local) and _TOKEN.match(domain) else domain
 
 
-def _resinfo(method: str, result: str, comment: str, props: list[tuple[str, str]]) -> str:
-    text = f"{method}={result}"
-    if comment:
-        text += f" ({_comment(comment)})"
-    return " ".join([text] + [f"{k}={v}" for k, v in props])
+def _result(method: str, result: str, comment: str = "",
+            props: Iterable[tuple[str, str, str | None]] = ()
+            ) -> authres.core.AuthenticationResult:
+    """One resinfo; a property whose value is None is left out ("" is written ``""``)."""
+    properties = []
+    for ptype, name, value in props:
+        if value is not None:
+            prop = authres.core.AuthenticationResultProperty(ptype, name)
+            kind = _Address if (ptype, name) == ("smtp", "mailfrom") else _Value
+            prop.value = kind(re.sub(r"[\x00-\x1f\x7f]", "", _ascii(value)))
+            properties.append(prop)
+    return _FEATURES.result(method, result=result,
+                            result_comment=_comment(comment) if comment else None,
+                            properties=properties)
 
 
 def _sender(mail_from: str) -> str:
@@ -168,13 +200,14 @@ def authenticate(raw: bytes, *, peer_ip: str | None, helo: str | None, mail_from
                                              "helo", left()))
     if res.spf_checks:
         res.spf = res.spf_checks[0].result
-    res.signatures = auth_dkim.verify_signatures(raw, bounded, left())
+    fields = auth_dkim.header_fields(raw)   # one read for DKIM and ARC
+    res.signatures = auth_dkim.verify_signatures(raw, bounded, left(), fields)
     res.dkim = auth_dkim.summarize(res.signatures)
     spf_domain = res.spf_checks[0].domain if res.spf_checks else ""
     res.dmarc_check = auth_dmarc.check_message(raw, bounded, res.spf, spf_domain,
                                                [(s.domain, s.result) for s in res.signatures])
     res.dmarc = res.dmarc_check.result
-    res.arc, res.arc_reason = auth_dkim.verify_arc(raw, bounded, left())
+    res.arc, res.arc_reason = auth_dkim.verify_arc(raw, bounded, left(), fields)
     if sender and auth_spf.is_domain(helo):
         res.spf_checks.append(auth_spf.check(bounded, peer_ip, f"postmaster@{helo}", helo,
                                              "helo", left()))

@@ -80,20 +80,28 @@ def _tags(header_value: bytes) -> dict[str, str]:
     return {k.decode("ascii", "replace"): v.decode("ascii", "replace") for k, v in tags.items()}
 
 
-def _signature_headers(raw: bytes) -> list[bytes] | None:
+Fields = list[tuple[bytes, bytes]]
+
+
+def header_fields(raw: bytes) -> Fields | None:
+    """The header fields as dkimpy reads them, None when it cannot: read once per message
+    for both its DKIM signatures and its ARC chain."""
     try:
         headers, _body = dkim.rfc822_parse(header_section(raw))
     except Exception:
         return None
-    return [v for k, v in headers if k.lower() == b"dkim-signature"]
+    return headers
 
 
-def verify_signatures(raw: bytes, resolver: dnsresolver.Resolver, timeout: float
-                      ) -> list[DKIMSignature]:
+def verify_signatures(raw: bytes, resolver: dnsresolver.Resolver, timeout: float,
+                      fields: Fields | None = None) -> list[DKIMSignature]:
     """One verdict per DKIM-Signature header, topmost first, for the first
     :data:`MAX_DKIM_SIGNATURES` (each costs a parse and a key lookup: 2,000 signatures
-    held the worker for minutes); never raises."""
-    headers = _signature_headers(raw)
+    held the worker for minutes); never raises.  ``fields``: :func:`header_fields` of
+    ``raw`` when the caller has them."""
+    fields = fields if fields is not None else header_fields(raw)
+    headers = None if fields is None else [v for k, v in fields
+                                           if k.lower() == b"dkim-signature"]
     if headers is None:
         present = b"dkim-signature:" in raw.split(b"\n\n", 1)[0].lower()
         return [DKIMSignature("permerror", reason="message cannot be parsed")] if present else []
@@ -149,11 +157,12 @@ def summarize(signatures: list[DKIMSignature]) -> str:
     return "none"
 
 
-def verify_arc(raw: bytes, resolver: dnsresolver.Resolver, timeout: float) -> tuple[str, str]:
-    """(result, reason) for the ARC chain; ``none`` when the message carries no ARC set."""
-    try:
-        headers, _body = dkim.rfc822_parse(header_section(raw))
-    except Exception:
+def verify_arc(raw: bytes, resolver: dnsresolver.Resolver, timeout: float,
+               fields: Fields | None = None) -> tuple[str, str]:
+    """(result, reason) for the ARC chain; ``none`` when the message carries no ARC set.
+    ``fields`` as for :func:`verify_signatures`."""
+    headers = fields if fields is not None else header_fields(raw)
+    if headers is None:
         return "none", "message cannot be parsed"
     seals = sum(1 for k, _v in headers if k.lower() == b"arc-seal")
     if not seals:

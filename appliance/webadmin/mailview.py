@@ -68,7 +68,7 @@ def parse(raw: bytes) -> Parsed:
             texts.append(content)
     out.text = "\n".join(texts)
     if not out.text and out.html:
-        from appliance.helpdesk.htmltext import html_to_text
+        from appliance.helpdesk.bodytext import html_to_text
         out.text = html_to_text(out.html)
     return out
 
