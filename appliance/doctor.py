@@ -129,7 +129,7 @@ def check_dns(cfg: Config) -> Check:
 
 def records_for(cfg: Config):
     """What ``appliance dkim dns`` prints, from the same settings."""
-    from appliance.mta.dkim import configured_records
+    from appliance.outbound.sign import configured_records
     return configured_records(cfg)
 
 
@@ -243,7 +243,7 @@ def check_disk(cfg: Config) -> Check:
 
 
 def check_queues(cfg: Config, now: datetime | None = None) -> Check:
-    from appliance.helpdesk.models import OutgoingMail
+    from appliance.outbound.models import OutgoingMail
     now = now or clock.now()
     check = Check("queues")
     spool = cfg.spool_dir
@@ -287,7 +287,7 @@ def _mtime(path: Path) -> float:
 
 
 def check_delivery(cfg: Config, now: datetime | None = None) -> Check:
-    from appliance.helpdesk.models import OutgoingEvent
+    from appliance.outbound.models import OutgoingEvent
     now = now or clock.now()
     since = now - timedelta(hours=24)
     check = Check("delivery", summary="no delivery errors in the last 24 hours")

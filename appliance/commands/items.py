@@ -103,7 +103,7 @@ def _user_person(email: str):
 def cmd_reply(args) -> int:
     from appliance.helpdesk import conversation
     from appliance.helpdesk.settingstore import current as setting
-    from appliance.helpdesk.models import RelayEntry
+    from appliance.helpdesk.relaymodels import RelayEntry
     cfg = open_db(args)
     item = _item(args.id)
     author = _user_person(args.author)

@@ -58,7 +58,7 @@ def cmd_incoming(args) -> int:
 
 
 def cmd_outgoing(args) -> int:
-    from appliance.helpdesk.models import OutgoingMail
+    from appliance.outbound.models import OutgoingMail
     from appliance.helpdesk.views import outgoing_json, search_outgoing
     open_db(args)
     if args.id is not None:

@@ -17,7 +17,7 @@ from appliance.helpdesk import context as ctx
 from appliance.helpdesk import following, protection, relay, templates
 from appliance.helpdesk.models import (Automation, AutomationRun, Event, Follower, Item,
                                        Message, Person, User, db)
-from appliance.helpdesk.rendering import RenderError, render_text
+from appliance.outbound.render import RenderError, render_text
 
 log = logging.getLogger("appliance.automations")
 

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from peewee import fn
 
-from appliance.helpdesk.models import AutomationRun, RelayEntry
+from appliance.helpdesk.models import AutomationRun
+from appliance.helpdesk.relaymodels import RelayEntry
 
 
 @dataclass(frozen=True)

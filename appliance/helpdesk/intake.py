@@ -30,13 +30,13 @@ from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail,
                                        db)
 from appliance.mta.auth import AuthResults
 from appliance.mta import limits
-from appliance.mta.deliverer import mark_bounced
+from appliance.outbound.bounces import mark_bounced
 from appliance.mta.spool import Entry
 from appliance.helpdesk.settingstore import current as setting
 from appliance.mta.policy import postmaster_address
 
 if TYPE_CHECKING:
-    from appliance.helpdesk.mailer import Mailer
+    from appliance.outbound.mailer import Mailer
 
 log = logging.getLogger("appliance.intake")
 

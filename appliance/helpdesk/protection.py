@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from appliance.addresses import is_noreply
-from appliance.helpdesk.models import OutgoingMail, OutgoingRecipient
+from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 
 AUTOMATED_KINDS = ("auto_reply", "automated", "relay_automated")
 BOUNCE_MEMORY = timedelta(days=7)

@@ -20,8 +20,9 @@ from appliance import clock, mailids
 from appliance.helpdesk import context as ctx
 from appliance.helpdesk import following, people, protection, templates
 from appliance.helpdesk.dialect import for_update
-from appliance.helpdesk.models import Item, Message, Person, RelayEntry, Seen, db
-from appliance.helpdesk.rendering import RenderError
+from appliance.helpdesk.models import Item, Message, Person, Seen, db
+from appliance.helpdesk.relaymodels import RelayEntry
+from appliance.outbound.render import RenderError
 
 log = logging.getLogger("appliance.relay")
 

@@ -22,7 +22,8 @@ def item_summaries(items) -> list[dict]:
     list take 30,000 queries)."""
     from peewee import ModelSelect
 
-    from appliance.helpdesk.models import Follower, ItemType, OutgoingMail, OutgoingRecipient
+    from appliance.helpdesk.models import Follower, ItemType
+    from appliance.outbound.models import OutgoingMail, OutgoingRecipient
     if isinstance(items, ModelSelect):
         # the columns a summary shows, as tuples: no description, no model objects
         rows = list(items.select(
@@ -144,7 +145,7 @@ def stored_message(row: IncomingMail, spool_dir) -> bytes | None:
 
 
 def outgoing_json(mail, full: bool = False) -> dict:
-    from appliance.helpdesk.models import OutgoingEvent, OutgoingRecipient
+    from appliance.outbound.models import OutgoingEvent, OutgoingRecipient
     recipients = list(mail.recipients.order_by(OutgoingRecipient.id))
     doc = {"id": mail.id, "created_at": iso(mail.created_at),
            "to": [r.email for r in recipients], "subject": mail.subject,
@@ -166,7 +167,7 @@ def outgoing_json(mail, full: bool = False) -> dict:
 
 
 def search_outgoing(query: str | None = None, limit: int = 200, offset: int = 0):
-    from appliance.helpdesk.models import OutgoingMail, OutgoingRecipient
+    from appliance.outbound.models import OutgoingMail, OutgoingRecipient
     rows = OutgoingMail.select().order_by(OutgoingMail.created_at.desc(),
                                           OutgoingMail.id.desc())
     if query:

@@ -9,7 +9,7 @@ import bottle
 
 from appliance.helpdesk import capture
 from appliance.helpdesk.models import Blocked, Item
-from appliance.helpdesk.rendering import Appearance, render_email
+from appliance.outbound.render import Appearance, render_email
 from appliance.settings import SettingError, validate
 from appliance.webadmin.mailpages import frame
 from appliance.webadmin.pages import done, field, render, save_settings, setting_value

@@ -21,7 +21,7 @@ from markupsafe import escape
 from appliance.helpdesk import automations, failures, templates
 from appliance.helpdesk.conversation import PRIORITIES, STATUSES
 from appliance.helpdesk.models import Automation, ItemType
-from appliance.helpdesk.rendering import Appearance, RenderError
+from appliance.outbound.render import Appearance, RenderError
 from appliance.webadmin import security
 from appliance.webadmin.auth import safe_next
 from appliance.webadmin.mailpages import frame
@@ -191,7 +191,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def template_reset(name):
         template = _template(name)
         if bottle.request.forms.get("confirm") != "yes":
-            from appliance.helpdesk.rendering import default_source
+            from appliance.outbound.render import default_source
             return render("confirm.html", tab="message-center",
                           title=f"Reset “{template.spec.title}” to its default text?",
                           lead="Your edited subject and body are replaced by the text the "

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from appliance import dnsresolver, resolving
 from appliance.helpdesk.settingstore import current as setting
-from appliance.mta.dkim import Record, dns_records
+from appliance.outbound.sign import Record, dns_records
 
 
 def records(cfg) -> list[Record]:

@@ -11,8 +11,8 @@ from peewee import JOIN
 from appliance import addresses, clock
 from appliance.helpdesk import conversation, following, people, relay
 from appliance.helpdesk.settingstore import current as setting
-from appliance.helpdesk.models import (IncomingMail, Item, ItemType, Message, Person,
-                                       RelayEntry, User, db)
+from appliance.helpdesk.models import IncomingMail, Item, ItemType, Message, Person, User, db
+from appliance.helpdesk.relaymodels import RelayEntry
 from appliance.helpdesk.views import AUTOMATED_WORDS, automated_kind, item_summary
 from appliance.settings import SettingError
 from appliance.webadmin import queries, security

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bottle
 
-from appliance.helpdesk.models import IncomingMail, OutgoingMail
+from appliance.helpdesk.models import IncomingMail
+from appliance.outbound.models import OutgoingMail
 from appliance.helpdesk.views import incoming_json, outgoing_json, stored_message
 from appliance.webadmin import mailview, queries
 from appliance.webadmin.pages import Paging, done, field, render, save_settings, setting_value
@@ -87,14 +88,13 @@ def routes(app: bottle.Bottle, cfg) -> None:
 
     @app.post("/admin/email/outgoing/test", **admin)
     def outgoing_test():
-        from appliance.cli import CommandError
-        from appliance.commands.outbound import run_test
-        from appliance.mta import delivery
+        from appliance.outbound import transport
+        from appliance.outbound.checks import run_test
         to = (bottle.request.forms.getunicode("to") or "").strip()
         try:
             steps = run_test(cfg, to)
             error = None
-        except (CommandError, delivery.DeliveryError, OSError) as exc:
+        except (transport.DeliveryError, OSError) as exc:
             steps, error = [], getattr(exc, "reason", None) or str(exc)
         ok = bool(steps) and not error and all(s[1] is not False for s in steps)
         test = {"ok": ok, "error": error,

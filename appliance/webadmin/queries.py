@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from peewee import JOIN
 
-from appliance.helpdesk.models import (IncomingMail, Item, ItemType, OutgoingMail,
-                                       OutgoingRecipient, Person, db)
+from appliance.helpdesk.models import IncomingMail, Item, ItemType, Person, db
+from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 from appliance.helpdesk.dialect import is_sqlite
 from appliance.webadmin.search import item_number, match_expression, pg_search_ids
 

@@ -1,19 +1,23 @@
 """Sending mail about items: render with the admin's appearance, compose, sign (last),
-queue.  The one path every email of the appliance takes into the outgoing queue."""
+queue.  The one path every email of the appliance takes into the outgoing queue: the
+helpdesk (automations, relay, postmaster, accounts) hands it a person and a template."""
 from __future__ import annotations
 
 import time
 
+from typing import Any
+
 from appliance import mailids
 from appliance.config import Config
+from appliance.helpdesk import settingstore
 from appliance.helpdesk.context import is_user
-from appliance.helpdesk.settingstore import current as setting
-from appliance.helpdesk.models import Item, Message, OutgoingMail, OutgoingRecipient, Person
-from appliance.helpdesk.rendering import Appearance, RenderError, render_email, render_part
+from appliance.helpdesk.models import Item, Message, Person
 from appliance.helpdesk.sandbox import budget
-from appliance.mta import outbox
-from appliance.mta.compose import Outgoing, compose
-from appliance.mta.dkim import Signer
+from appliance.outbound import queue
+from appliance.outbound.compose import Outgoing, compose
+from appliance.outbound.models import OutgoingMail, OutgoingRecipient
+from appliance.outbound.render import Appearance, RenderError, render_email, render_part
+from appliance.outbound.sign import Signer
 
 
 class Mailer:
@@ -21,15 +25,16 @@ class Mailer:
         self.cfg = cfg
         self.domain = cfg.domain
         self._signers: dict[tuple[str, bool], Signer] = {}
-        self._settings: dict[str, tuple[float, str]] = {}
+        self._settings: dict[str, tuple[float, Any]] = {}
 
-    def setting(self, key: str) -> str:
-        """A setting's current value; read at most once a second per key, since a run
-        of mail asks for the same few settings for every message."""
+    def setting(self, key: str) -> Any:
+        """A setting's current value, typed (:func:`settingstore.value`); read at most
+        once a second per key, since a run of mail asks for the same few settings for
+        every message."""
         now = time.monotonic()
         cached = self._settings.get(key)
         if cached is None or now - cached[0] > 1.0:
-            cached = (now, setting(key, self.domain))
+            cached = (now, settingstore.value(key, self.domain))
             self._settings[key] = cached
         return cached[1]
 
@@ -37,7 +42,7 @@ class Mailer:
         return Appearance.load(self.setting)
 
     def signer(self, from_address: str) -> Signer:
-        ed25519 = self.setting("dkim.ed25519") == "true"
+        ed25519 = self.setting("dkim.ed25519")
         key = (from_address.rsplit("@", 1)[-1].lower(), ed25519)
         if key not in self._signers:
             self._signers[key] = Signer.from_config(self.cfg, from_address, ed25519)
@@ -89,10 +94,10 @@ class Mailer:
             auto_submitted=auto_submitted)
         signer = self.signer(from_address)
         signed = signer.sign(compose(out))
-        return outbox.enqueue(signed, mail_from=from_address, recipients=[to.email],
-                              subject=rendered.subject, message_id=message_id, kind=kind,
-                              item=item, conversation_message=conversation_message,
-                              signed_detail=describe(signer))
+        return queue.enqueue(signed, mail_from=from_address, recipients=[to.email],
+                             subject=rendered.subject, message_id=message_id, kind=kind,
+                             item=item, conversation_message=conversation_message,
+                             signed_detail=describe(signer))
 
     def suppress(self, *, to: Person, subject_source: str, context: dict, kind: str,
                  reason: str, item: Item | None = None) -> OutgoingMail:
@@ -103,7 +108,7 @@ class Mailer:
                 subject = " ".join(render_part("subject", subject_source, context).split())
         except RenderError:
             subject = f"[#{item.id}] {item.title}" if item else subject_source
-        return outbox.suppress(
+        return queue.suppress(
             mail_from=self.setting("outbound.from_address"), recipients=[to.email],
             subject=subject, kind=kind, item=item, reason=reason,
             message_id=mailids.make_message_id(self.domain, item.id if item else None))
@@ -122,9 +127,9 @@ class Mailer:
             attached_message=attached_message)
         signer = self.signer(from_address)
         signed = signer.sign(compose(out))
-        return outbox.enqueue(signed, mail_from=from_address,
-                              recipients=[p.email for p in to], subject=subject,
-                              message_id=message_id, kind=kind, signed_detail=describe(signer))
+        return queue.enqueue(signed, mail_from=from_address,
+                             recipients=[p.email for p in to], subject=subject,
+                             message_id=message_id, kind=kind, signed_detail=describe(signer))
 
 
 def describe(signer: Signer) -> str:
