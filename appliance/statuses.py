@@ -1,6 +1,6 @@
 """Every status word the appliance stores or shows, in one place: an item's status and
 priority, an outgoing message's (and recipient's) delivery status, an incoming message's
-action and a relay entry's state.
+action, a copied person's state and a relay entry's state.
 
 The members are ``StrEnum``: each one *is* its stored string (``ItemStatus.OPEN ==
 "open"``), so rows, JSON and templates see the same words as before.  The tuples below
@@ -44,6 +44,12 @@ class IncomingAction(StrEnum):
     FAILED = "failed"
 
 
+class CopiedState(StrEnum):
+    """Of a person named in mail about an item who does not follow it (yet)."""
+    PENDING = "pending"   # follows once an agent answers them
+    LISTED = "listed"     # shown on the item only
+
+
 class RelayState(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -63,6 +69,6 @@ FINISHED = (OutgoingStatus.DELIVERED, OutgoingStatus.BOUNCED, OutgoingStatus.FAI
             OutgoingStatus.SUPPRESSED)
 
 
-def values(enum: type[StrEnum]) -> list[str]:
+def words(enum: type[StrEnum]) -> list[str]:
     """The stored words of ``enum``, in order (for argparse choices, forms, metrics)."""
     return [member.value for member in enum]

@@ -12,7 +12,7 @@ from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField, Forei
                     IntegerField, Model, TextField)
 
 from appliance import clock
-from appliance.statuses import ItemStatus, Priority
+from appliance.statuses import CopiedState, ItemStatus, Priority
 
 db = DatabaseProxy()
 
@@ -146,7 +146,7 @@ class Copied(BaseModel):
     to agents, who may add them).  Gets nothing from the box either way."""
     item = ForeignKeyField(Item, backref="copied", on_delete="CASCADE")
     person = ForeignKeyField(Person, on_delete="CASCADE")
-    state = CharField(default="pending")   # pending | listed
+    state = CharField(default=CopiedState.PENDING)
     reason = TextField(default="")
     created_at = UTCDateTimeField(default=clock.now)
 

@@ -43,6 +43,7 @@ from appliance.mta import limits
 from appliance.mta.auth import AuthResults, authenticate
 from appliance.mta.spool import Doorbell, Entry, Spool
 from appliance.processes import die_with_parent
+from appliance.statuses import IncomingAction
 
 log = logging.getLogger("appliance.worker")
 FULL_BELOW = 1 << 20   # bytes free under which a database that cannot open means: disk full
@@ -244,7 +245,8 @@ class Worker:
         purged = self.spool.purge_done(hours * 3600)
         old = clock.now() - timedelta(hours=hours)
         removed = (IncomingMail.delete()
-                   .where(IncomingMail.received_at < old, IncomingMail.action != "failed")
+                   .where(IncomingMail.received_at < old,
+                          IncomingMail.action != IncomingAction.FAILED)
                    .execute())
         removed += queue.purge_finished(hours=hours)
         if purged or removed:
