@@ -17,6 +17,7 @@ from appliance.outbound import queue
 from appliance.outbound.compose import Outgoing, compose
 from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 from appliance.outbound.render import Appearance, RenderError, render_email, render_part
+from appliance.outbound.settings import OutboundSettings
 from appliance.outbound.sign import Signer
 
 
@@ -26,11 +27,19 @@ class Mailer:
         self.domain = cfg.domain
         self._signers: dict[tuple[str, bool], Signer] = {}
         self._settings: dict[str, tuple[float, Any]] = {}
+        self._outbound: tuple[float, OutboundSettings] | None = None
+
+    def outbound(self) -> OutboundSettings:
+        """The outgoing settings (from address, DKIM, appearance) as one typed value,
+        read at most once a second: a run of mail asks the same for every message."""
+        now = time.monotonic()
+        if self._outbound is None or now - self._outbound[0] > 1.0:
+            self._outbound = (now, OutboundSettings.load(self.cfg))
+        return self._outbound[1]
 
     def setting(self, key: str) -> Any:
-        """A setting's current value, typed (:func:`settingstore.value`); read at most
-        once a second per key, since a run of mail asks for the same few settings for
-        every message."""
+        """Any setting's current value, typed (:func:`settingstore.value`), for the
+        automations that send through this mailer; read at most once a second per key."""
         now = time.monotonic()
         cached = self._settings.get(key)
         if cached is None or now - cached[0] > 1.0:
@@ -39,10 +48,10 @@ class Mailer:
         return cached[1]
 
     def appearance(self) -> Appearance:
-        return Appearance.load(self.setting)
+        return self.outbound().appearance
 
     def signer(self, from_address: str) -> Signer:
-        ed25519 = self.setting("dkim.ed25519")
+        ed25519 = self.outbound().ed25519
         key = (from_address.rsplit("@", 1)[-1].lower(), ed25519)
         if key not in self._signers:
             self._signers[key] = Signer.from_config(self.cfg, from_address, ed25519)
@@ -80,7 +89,7 @@ class Mailer:
         # The From name is ours: an agent's name, else the company's; never a name that
         # came in with mail (anyone can put "Your bank" there and have us sign it).
         agent = author if author is not None and is_user(author) else None
-        from_address = self.setting("outbound.from_address")
+        from_address = self.outbound().from_address
         message_id = mailids.make_message_id(self.domain, item.id if item else None,
                                              audience)
         refs = self.thread_ids(item, to.email) if item else []
@@ -109,7 +118,7 @@ class Mailer:
         except RenderError:
             subject = f"[#{item.id}] {item.title}" if item else subject_source
         return queue.suppress(
-            mail_from=self.setting("outbound.from_address"), recipients=[to.email],
+            mail_from=self.outbound().from_address, recipients=[to.email],
             subject=subject, kind=kind, item=item, reason=reason,
             message_id=mailids.make_message_id(self.domain, item.id if item else None))
 
@@ -118,7 +127,7 @@ class Mailer:
         """Compose, sign and queue one plain-text email of the box itself (no template, no
         item) to ``to``, with a received message attached as it came (in the caller's
         transaction); automated (``Auto-Submitted: auto-generated``)."""
-        from_address = self.setting("outbound.from_address")
+        from_address = self.outbound().from_address
         message_id = mailids.make_message_id(self.domain, audience=mailids.STAFF)
         out = Outgoing(
             from_address=from_address, from_name=self.appearance().from_name(None),

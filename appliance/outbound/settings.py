@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from appliance.config import Config
 from appliance.helpdesk import settingstore
+from appliance.outbound.render import APPEARANCE_KEYS, Appearance
 
 KEYS = {   # field -> setting key
     "mode": "outbound.mode", "smarthost": "outbound.smarthost",
@@ -31,6 +32,7 @@ class OutboundSettings:
     max_lifetime_hours: int
     retention_hours: int
     ed25519: bool
+    appearance: Appearance
     # from the ini
     helo: str = ""
     timeout: float = 30.0
@@ -40,8 +42,9 @@ class OutboundSettings:
 
     @classmethod
     def load(cls, cfg: Config) -> OutboundSettings:
-        stored = settingstore.values(list(KEYS.values()), cfg.domain)
+        stored = settingstore.values([*KEYS.values(), *APPEARANCE_KEYS], cfg.domain)
         return cls(domain=cfg.domain, **{name: stored[key] for name, key in KEYS.items()},
+                   appearance=Appearance.load(stored.__getitem__),
                    helo=cfg.get("smtp.hostname"), timeout=float(cfg.get("delivery.timeout")),
                    mx_port=cfg.getint("delivery.mx_port"), ca_file=cfg.get("delivery.ca_file"),
                    dns_table=cfg.get("dns.table"))
