@@ -15,6 +15,7 @@ from pathlib import Path
 
 from appliance import clock, dnsresolver, resolving
 from appliance.config import Config
+from appliance.statuses import UNFINISHED, OutgoingStatus
 
 STUCK_SECONDS = 300          # a spool entry waiting this long means the worker is not working
 DISK_FAIL, DISK_WARN = 200 << 20, 1 << 30
@@ -129,7 +130,7 @@ def check_dns(cfg: Config) -> Check:
 
 def records_for(cfg: Config):
     """What ``appliance dkim dns`` prints, from the same settings."""
-    from appliance.mta.dkim import configured_records
+    from appliance.outbound.sign import configured_records
     return configured_records(cfg)
 
 
@@ -243,7 +244,7 @@ def check_disk(cfg: Config) -> Check:
 
 
 def check_queues(cfg: Config, now: datetime | None = None) -> Check:
-    from appliance.helpdesk.models import OutgoingMail
+    from appliance.outbound.models import OutgoingMail
     now = now or clock.now()
     check = Check("queues")
     spool = cfg.spool_dir
@@ -251,8 +252,9 @@ def check_queues(cfg: Config, now: datetime | None = None) -> Check:
         if (spool / "new").is_dir() else []
     failed = list((spool / "failed").iterdir()) if (spool / "failed").is_dir() else []
     waiting = list((spool / "waiting").iterdir()) if (spool / "waiting").is_dir() else []
-    queued = OutgoingMail.select().where(OutgoingMail.status == "queued").count()
-    deferred = OutgoingMail.select().where(OutgoingMail.status == "deferred").count()
+    queued = OutgoingMail.select().where(OutgoingMail.status == OutgoingStatus.QUEUED).count()
+    deferred = OutgoingMail.select().where(
+        OutgoingMail.status == OutgoingStatus.DEFERRED).count()
     check.summary = (f"spool new={len(new)} failed={len(failed)} waiting={len(waiting)}; "
                      f"outgoing queued={queued} deferred={deferred}")
     limit = time.time() - STUCK_SECONDS
@@ -271,7 +273,7 @@ def check_queues(cfg: Config, now: datetime | None = None) -> Check:
         check.worse("warn", f"{len(failed)} message(s) could not be processed: see "
                     f"`appliance mail incoming --search failed`, then `appliance mail retry`")
     old = now - timedelta(hours=1)
-    late = (OutgoingMail.select().where(OutgoingMail.status.in_(("queued", "deferred")),
+    late = (OutgoingMail.select().where(OutgoingMail.status.in_(UNFINISHED),
                                         OutgoingMail.created_at < old).count())
     if late:
         check.worse("warn", f"{late} outgoing message(s) undelivered for over an hour: see "
@@ -287,17 +289,18 @@ def _mtime(path: Path) -> float:
 
 
 def check_delivery(cfg: Config, now: datetime | None = None) -> Check:
-    from appliance.helpdesk.models import OutgoingEvent
+    from appliance.outbound.models import OutgoingEvent
     now = now or clock.now()
     since = now - timedelta(hours=24)
     check = Check("delivery", summary="no delivery errors in the last 24 hours")
     rows = list(OutgoingEvent.select()
-                .where(OutgoingEvent.event.in_(("deferred", "failed", "bounced")),
+                .where(OutgoingEvent.event.in_((OutgoingStatus.DEFERRED, OutgoingStatus.FAILED,
+                                                OutgoingStatus.BOUNCED)),
                        OutgoingEvent.at >= since)
                 .order_by(OutgoingEvent.at.desc(), OutgoingEvent.id.desc()).limit(5))
     for row in rows:
         line = f"{clock.iso(row.at)} outgoing #{row.mail_id} {row.event}: {row.detail[:160]}"
-        check.worse("warn" if row.event != "bounced" else "ok", line)
+        check.worse("warn" if row.event != OutgoingStatus.BOUNCED else "ok", line)
     if rows:
         check.summary = "latest delivery errors (newest first)"
     return check

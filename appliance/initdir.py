@@ -11,7 +11,7 @@ from appliance.helpdesk import people
 from appliance.helpdesk.database import close_database, open_database
 from appliance.helpdesk.models import User
 from appliance.helpdesk import capture
-from appliance.mta.dkim import generate_rsa_key
+from appliance.outbound.sign import generate_rsa_key
 from appliance.mta.spool import Spool
 from appliance.tlscert import self_signed
 

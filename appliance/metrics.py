@@ -16,10 +16,7 @@ from datetime import datetime
 from appliance import clock
 from appliance.config import Config
 from appliance.mta import connections
-
-INCOMING_ACTIONS = ("created", "appended", "ignored", "failed")
-OUTGOING_STATUSES = ("queued", "deferred", "delivered", "bounced", "failed", "suppressed")
-RELAY_STATES = ("pending", "sent", "seen", "skipped", "failed")
+from appliance.statuses import UNFINISHED, IncomingAction, OutgoingStatus, RelayState, words
 
 
 class Metrics:
@@ -91,7 +88,7 @@ def collect(cfg: Config, database) -> str:
     m.add("appliance_incoming_messages", "gauge",
           "Received messages in the incoming log (kept retention.hours) by what intake did.",
           [({"action": a}, incoming.get(a, 0)) for a in
-           sorted(set(INCOMING_ACTIONS) | set(incoming))])
+           sorted(set(words(IncomingAction)) | set(incoming))])
     items = _grouped(database, "SELECT t.name, count(i.id) FROM itemtype t "
                                "LEFT JOIN item i ON i.type_id = t.id GROUP BY t.name")
     m.add("appliance_items", "gauge", "Items (tickets, tasks) created, by type.",
@@ -106,10 +103,10 @@ def collect(cfg: Config, database) -> str:
         m.add("appliance_outgoing_messages", "gauge",
               "Messages the box sends, in the outgoing log, by delivery status.",
               [({"status": s}, outgoing.get(s, 0)) for s in
-               sorted(set(OUTGOING_STATUSES) | set(outgoing))])
+               sorted(set(words(OutgoingStatus)) | set(outgoing))])
         oldest = database.execute_sql(
-            "SELECT min(created_at) FROM outgoingmail "
-            "WHERE status IN ('queued', 'deferred')").fetchone()[0]
+            "SELECT min(created_at) FROM outgoingmail WHERE status IN (%s)"
+            % ", ".join(f"'{s}'" for s in UNFINISHED)).fetchone()[0]
         m.add("appliance_outgoing_oldest_unfinished_age_seconds", "gauge",
               "Age of the oldest message still waiting for delivery (0: none).",
               _age(now, oldest))
@@ -135,7 +132,7 @@ def collect(cfg: Config, database) -> str:
         m.add("appliance_relay_entries", "gauge",
               "Posted messages waiting to be relayed by email, or what became of them.",
               [({"state": s}, relays.get(s, 0)) for s in
-               sorted(set(RELAY_STATES) | set(relays))])
+               sorted(set(words(RelayState)) | set(relays))])
         due = database.execute_sql("SELECT min(due_at) FROM relayentry "
                                    "WHERE state = 'pending'").fetchone()[0]
         relay_lag = _age(now, due)

@@ -3,7 +3,7 @@ database.  This table is the one place for their defaults, validation and help t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from appliance.addresses import normalize
 from appliance.config import BOOTSTRAP
@@ -59,6 +59,18 @@ def _email(value: str) -> str:
     return email
 
 
+def _true(stored: str) -> bool:
+    return stored == "true"
+
+
+def _int_list(stored: str) -> list[int]:
+    return [int(v) for v in stored.split(",") if v.strip()]
+
+
+def _str_list(stored: str) -> list[str]:
+    return [v for v in stored.split(",") if v]
+
+
 def _any(value: str) -> str:
     return value
 
@@ -91,13 +103,23 @@ def _color(value: str) -> str:
     return value.strip().lower()
 
 
+# what each kind of stored value means to code; a check not named here stores a string
+_PARSERS: dict[Callable[[str], str], Callable[[str], Any]] = {
+    _bool: _true, _positive_int: int, _intervals: _int_list, _address_list: _str_list}
+
+
 @dataclass(frozen=True)
 class Setting:
+    """``check`` turns what an admin typed into the stored form (or refuses it); ``parse``
+    turns the stored form into the value code works with (an int, a bool, a list)."""
     key: str
     default: str
     check: Callable[[str], str]
     help: str
     secret: bool = False
+
+    def parse(self, stored: str) -> Any:
+        return _PARSERS.get(self.check, str)(stored)
 
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
@@ -160,6 +182,12 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
 
 def default(key: str, domain: str) -> str:
     return SETTINGS[key].default.replace("{domain}", domain)
+
+
+def typed(key: str, stored: str) -> Any:
+    """The value code works with for a setting's stored form: an int, a bool, a list of
+    ints or addresses, else the string."""
+    return SETTINGS[key].parse(stored)
 
 
 def validate(key: str, value: str) -> str:

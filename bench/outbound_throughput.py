@@ -36,10 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     from appliance.helpdesk import context as ctx
     from appliance.helpdesk import people, templates
     from appliance.helpdesk.database import open_database
-    from appliance.helpdesk.mailer import Mailer
-    from appliance.helpdesk.models import Item, ItemType, Message, OutgoingMail, Setting, db
+    from appliance.outbound.mailer import Mailer
+    from appliance.helpdesk.models import Item, ItemType, Message, Setting, db
+    from appliance.outbound.models import OutgoingMail
     from appliance.initdir import init
-    from appliance.mta import deliverer
+    from appliance.outbound import runner
 
     tmp = Path(tempfile.mkdtemp(prefix="appliance-outbench-"))
     tmp.chmod(0o755)
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         composed = time.perf_counter() - start
         sent = 0
         while sent < args.messages and time.perf_counter() - start < 600:
-            counts = deliverer.deliver_due(cfg, clock.now())
+            counts = runner.deliver_due(cfg, clock.now())
             sent += counts["delivered"]
             if not counts["messages"]:
                 break
@@ -96,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
                 dkim.sign(unsigned, b"appliance", b"box.example", key,
                           canonicalize=(b"relaxed", b"relaxed"))
             return count / (time.perf_counter() - started)
-        # the reference: dkimpy's own pure-Python RSA, as before appliance.mta.dkim
+        # the reference: dkimpy's own pure-Python RSA, as before appliance.outbound.sign
         # handed the RSA step to OpenSSL
-        from appliance.mta import dkim as ours
+        from appliance.outbound import sign as ours
         openssl = bare_rate(args.messages)
         dkim.RSASSA_PKCS1_v1_5_sign = ours._PUREPY_RSA_SIGN
         try:

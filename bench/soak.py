@@ -273,8 +273,9 @@ class Soak:
     def counts(self, sink: Sink) -> dict:
         from appliance import config
         from appliance.helpdesk.database import open_database
-        from appliance.helpdesk.models import (IncomingMail, Item, OutgoingMail, RelayEntry,
-                                               db)
+        from appliance.helpdesk.models import IncomingMail, Item, db
+        from appliance.helpdesk.relaymodels import RelayEntry
+        from appliance.outbound.models import OutgoingMail
         open_database(config.load(self.ini).database, migrate=False)
         try:
             outgoing = Counter(m.status for m in OutgoingMail.select(OutgoingMail.status))

@@ -1,6 +1,6 @@
 """How long the message center takes to render one email from its default templates: the
 relay email (20 messages in it) and the auto-reply, each with the appearance layout (text
-and HTML).  No database, no files: only :mod:`appliance.helpdesk.rendering`, so the cost of
+and HTML).  No database, no files: only :mod:`appliance.outbound.render`, so the cost of
 the sandbox (and its budget) is what moves the number.
 
     python3 bench/template_render.py [--seconds 3] [--json]
@@ -11,7 +11,7 @@ import argparse
 import json
 import time
 
-from appliance.helpdesk.rendering import Appearance, default_source, render_email
+from appliance.outbound.render import Appearance, default_source, render_email
 from appliance.helpdesk.templates import sample_context
 
 

@@ -261,15 +261,15 @@ def queue(recipients: list[str], subject: str = "Hello", mail_from: str = "suppo
           body: str = "Hi there.\r\n"):
     """Enqueue one message the way the mailer does; returns the OutgoingMail row."""
     from appliance.helpdesk.models import db
-    from appliance.mta import outbox
+    from appliance.outbound.queue import enqueue
     _counter[0] += 1
     mid = f"<test.{_counter[0]}.{time.time_ns()}@box.example>"
     raw = (f"From: Support <{mail_from}>\r\nTo: {', '.join(recipients)}\r\n"
            f"Subject: {subject}\r\nMessage-ID: {mid}\r\n"
            f"Date: Thu, 26 Nov 2026 10:00:00 +0000\r\n\r\n{body}").encode()
     with db.atomic():
-        return outbox.enqueue(raw, mail_from=mail_from, recipients=recipients,
-                              subject=subject, message_id=mid, kind="test")
+        return enqueue(raw, mail_from=mail_from, recipients=recipients, subject=subject,
+                       message_id=mid, kind="test")
 
 
 def reload(mail):
@@ -278,13 +278,13 @@ def reload(mail):
 
 def events(mail) -> list[tuple[str, str]]:
     """(event, detail), newest first, as the outgoing log shows them."""
-    from appliance.helpdesk.models import OutgoingEvent
+    from appliance.outbound.models import OutgoingEvent
     rows = (OutgoingEvent.select().where(OutgoingEvent.mail == mail.id)
             .order_by(OutgoingEvent.at.desc(), OutgoingEvent.id.desc()))
     return [(e.event, e.detail) for e in rows]
 
 
 def recipients(mail) -> dict[str, tuple[str, str | None, str | None]]:
-    from appliance.helpdesk.models import OutgoingRecipient
+    from appliance.outbound.models import OutgoingRecipient
     return {r.email: (r.status, r.remote, r.reply) for r in
             OutgoingRecipient.select().where(OutgoingRecipient.mail == mail.id)}

@@ -12,8 +12,8 @@ import pytest
 from conftest import message, wait_for
 
 from appliance.helpdesk.database import close_database, open_database
-from appliance.helpdesk.models import (Follower, Item, ItemType, OutgoingMail,
-                                       OutgoingRecipient, Person, db)
+from appliance.helpdesk.models import Follower, Item, ItemType, Person, db
+from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 from appliance.helpdesk.views import item_summaries
 
 

@@ -8,7 +8,9 @@ import pytest
 
 from appliance import clock, config
 from appliance.helpdesk.database import close_database
-from appliance.mta import deliverer
+from appliance.outbound import runner
+from appliance.outbound.bounces import mark_bounced
+from appliance.outbound.queue import purge_finished
 from smtpsinks import Sink, events, queue, recipients, reload, set_settings, tls_material
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
@@ -31,7 +33,7 @@ def test_smarthost_delivers_and_logs_each_step(box, db):
     with Sink() as sink:
         cfg = smarthost(box, sink)
         mail = queue(["ann@client.example", "bob@client.example"])
-        counts = deliverer.deliver_due(cfg)
+        counts = runner.deliver_due(cfg)
     assert counts["delivered"] == 2 and counts["connections"] == 1
     mail = reload(mail)
     assert (mail.status, mail.attempts, mail.finished_at, mail.next_attempt_at) == (
@@ -48,7 +50,7 @@ def test_smarthost_delivers_and_logs_each_step(box, db):
     assert got.mail_from == "support@box.example"
     assert got.rcpt_tos == ["ann@client.example", "bob@client.example"]
     assert got.data == bytes(mail.raw)
-    assert deliverer.deliver_due(cfg)["messages"] == 0     # nothing left to do
+    assert runner.deliver_due(cfg)["messages"] == 0     # nothing left to do
 
 
 def test_starttls_and_auth_required_by_the_server(box, db, tmp_path):
@@ -58,7 +60,7 @@ def test_starttls_and_auth_required_by_the_server(box, db, tmp_path):
         cfg = smarthost(box, sink, "starttls", outbound_username="agent",
                         outbound_password="s3cret")
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     assert reload(mail).status == "delivered"
     [got] = sink.received
     assert got.tls and got.login == "agent"
@@ -73,7 +75,7 @@ def test_wrong_password_defers_with_the_servers_reply(box, db, tmp_path, frozen)
         cfg = smarthost(box, sink, "starttls", outbound_username="agent",
                         outbound_password="wrong")
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     mail = reload(mail)
     assert mail.status == "deferred" and mail.next_attempt_at == START + timedelta(seconds=60)
     status, remote, reply = recipients(mail)["ann@client.example"]
@@ -88,7 +90,7 @@ def test_tls_mode(box, db, tmp_path):
     with Sink(implicit_tls=ctx) as sink:
         cfg = smarthost(box, sink, "tls")
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     assert reload(mail).status == "delivered"
     assert sink.received[0].tls
 
@@ -102,7 +104,7 @@ def test_untrusted_certificate_is_reported(box, db, tmp_path, mode):
     with Sink(**kwargs) as sink:
         cfg = smarthost(box, sink, mode)
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     mail = reload(mail)
     assert mail.status == "deferred"
     reply = recipients(mail)["ann@client.example"][2]
@@ -117,7 +119,7 @@ def test_certificate_for_another_name_is_reported(box, db, tmp_path):
     with Sink(tls_context=ctx) as sink:
         cfg = smarthost(box, sink, "starttls")
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     reply = recipients(reload(mail))["ann@client.example"][2]
     assert "TLS certificate not trusted" in reply and "127.0.0.1" in reply
 
@@ -127,25 +129,25 @@ def test_4xx_is_deferred_and_retried_exactly_on_schedule(box, db, frozen):
         cfg = smarthost(box, sink)
         sink.behaviour.rcpt["ann@client.example"] = "451 4.3.0 Try again later"
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
         mail = reload(mail)
         assert (mail.status, mail.attempts) == ("deferred", 1)
         assert mail.next_attempt_at == START + timedelta(seconds=60)
         assert recipients(mail)["ann@client.example"][0::2] == (
             "deferred", "451 4.3.0 Try again later")
         frozen.advance(59)
-        assert deliverer.deliver_due(cfg)["messages"] == 0          # not before its time
+        assert runner.deliver_due(cfg)["messages"] == 0          # not before its time
         frozen.advance(1)
-        assert deliverer.deliver_due(cfg)["deferred"] == 1          # second attempt at +60
+        assert runner.deliver_due(cfg)["deferred"] == 1          # second attempt at +60
         assert reload(mail).next_attempt_at == START + timedelta(seconds=180)
         frozen.advance(119)
-        assert deliverer.deliver_due(cfg)["messages"] == 0
+        assert runner.deliver_due(cfg)["messages"] == 0
         frozen.advance(1)
-        deliverer.deliver_due(cfg)                                  # third at +180
+        runner.deliver_due(cfg)                                  # third at +180
         assert reload(mail).next_attempt_at == START + timedelta(seconds=300)  # last repeats
         sink.behaviour.rcpt.clear()
         frozen.advance(120)
-        assert deliverer.deliver_due(cfg)["delivered"] == 1
+        assert runner.deliver_due(cfg)["delivered"] == 1
     mail = reload(mail)
     assert (mail.status, mail.attempts, mail.finished_at) == (
         "delivered", 4, START + timedelta(seconds=300))
@@ -160,7 +162,7 @@ def test_5xx_is_bounced(box, db):
         cfg = smarthost(box, sink)
         sink.behaviour.rcpt["ann@client.example"] = "550 5.1.1 No such user"
         mail = queue(["ann@client.example"])
-        assert deliverer.deliver_due(cfg)["bounced"] == 1
+        assert runner.deliver_due(cfg)["bounced"] == 1
     mail = reload(mail)
     assert (mail.status, mail.finished_at, mail.next_attempt_at) == ("bounced", START, None)
     assert events(mail)[0] == ("bounced", "ann@client.example: 550 5.1.1 No such user")
@@ -172,11 +174,11 @@ def test_5xx_to_data_and_mail_from(box, db):
         cfg = smarthost(box, sink)
         sink.behaviour.data = "554 5.7.1 Message rejected as spam"
         first = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
         sink.behaviour.data = None
         sink.behaviour.mail = "452 4.3.1 Insufficient system storage"
         second = queue(["bob@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     assert recipients(reload(first))["ann@client.example"][0::2] == (
         "bounced", "554 5.7.1 Message rejected as spam")
     assert recipients(reload(second))["bob@client.example"][0::2] == (
@@ -188,14 +190,14 @@ def test_connection_dropped_mid_data_is_deferred_then_delivered(box, db, frozen)
         cfg = smarthost(box, sink)
         sink.behaviour.drop_after_data = True
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
         mail = reload(mail)
         assert mail.status == "deferred"
         reply = recipients(mail)["ann@client.example"][2]
         assert reply.startswith("connection lost")
         sink.behaviour.drop_after_data = False
         frozen.advance(60)
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     assert reload(mail).status == "delivered"
     assert len(sink.received) == 1
 
@@ -204,7 +206,7 @@ def test_server_down_is_deferred(box, db):
     with Sink() as sink:
         cfg = smarthost(box, sink)
     mail = queue(["ann@client.example"])               # the server has stopped
-    deliverer.deliver_due(cfg)
+    runner.deliver_due(cfg)
     mail = reload(mail)
     assert mail.status == "deferred"
     assert recipients(mail)["ann@client.example"][2] == "connection refused"
@@ -216,12 +218,12 @@ def test_past_max_lifetime_is_failed(box, db, frozen):
         cfg = smarthost(box, sink, outbound_max_lifetime_hours="2")
         sink.behaviour.rcpt["ann@client.example"] = "451 4.3.0 Try again later"
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
         frozen.advance(3600)
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
         assert reload(mail).status == "deferred"
         frozen.advance(3600)
-        assert deliverer.deliver_due(cfg)["failed"] == 1
+        assert runner.deliver_due(cfg)["failed"] == 1
     mail = reload(mail)
     assert (mail.status, mail.finished_at, mail.next_attempt_at) == (
         "failed", START + timedelta(hours=2), None)
@@ -238,7 +240,7 @@ def test_mixed_recipients_have_their_own_outcomes(box, db, frozen):
         sink.behaviour.rcpt["bad@client.example"] = "550 5.1.1 No such user"
         sink.behaviour.rcpt["busy@client.example"] = "452 4.2.2 Mailbox full"
         mail = queue(["ann@client.example", "bad@client.example", "busy@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
         got = recipients(reload(mail))
         assert {k: v[0] for k, v in got.items()} == {
             "ann@client.example": "delivered", "bad@client.example": "bounced",
@@ -248,7 +250,7 @@ def test_mixed_recipients_have_their_own_outcomes(box, db, frozen):
         # the retry goes to the deferred recipient only
         sink.behaviour.rcpt.pop("busy@client.example")
         frozen.advance(60)
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     assert [r.rcpt_tos for r in sink.received] == [["ann@client.example"],
                                                    ["busy@client.example"]]
     mail = reload(mail)
@@ -259,7 +261,7 @@ def test_one_connection_carries_several_messages(box, db):
     with Sink() as sink:
         cfg = smarthost(box, sink)
         mails = [queue([f"user{i}@client.example"], subject=f"n{i}") for i in range(5)]
-        counts = deliverer.deliver_due(cfg)
+        counts = runner.deliver_due(cfg)
     assert counts["connections"] == 1 and sink.connections == 1
     assert len(sink.received) == 5
     assert {reload(m).status for m in mails} == {"delivered"}
@@ -269,10 +271,10 @@ def test_a_run_killed_midway_is_retried_after_its_lease(box, db, frozen):
     with Sink() as sink:
         cfg = smarthost(box, sink)
         mail = queue(["ann@client.example"])
-        assert deliverer.claim(clock.now()) == [mail.id]   # ... and the run dies here
-        assert deliverer.deliver_due(cfg)["messages"] == 0  # someone else's, for now
-        frozen.advance(deliverer.LEASE.total_seconds())
-        assert deliverer.deliver_due(cfg)["delivered"] == 1
+        assert runner.claim(clock.now()) == [mail.id]   # ... and the run dies here
+        assert runner.deliver_due(cfg)["messages"] == 0  # someone else's, for now
+        frozen.advance(runner.LEASE.total_seconds())
+        assert runner.deliver_due(cfg)["delivered"] == 1
     assert reload(mail).status == "delivered" and len(sink.received) == 1
 
 
@@ -280,8 +282,8 @@ def test_two_workers_never_take_the_same_message(box, db):
     with Sink() as sink:
         smarthost(box, sink)
         ids = [queue([f"u{i}@client.example"]).id for i in range(6)]
-        first = deliverer.claim(clock.now(), limit=4)
-        second = deliverer.claim(clock.now())
+        first = runner.claim(clock.now(), limit=4)
+        second = runner.claim(clock.now())
     assert len(first) == 4 and sorted(first + second) == sorted(ids)
     assert not set(first) & set(second)
 
@@ -291,17 +293,17 @@ def test_mark_bounced_from_a_later_report(box, db):
         cfg = smarthost(box, sink)
         one = queue(["ann@client.example"])
         two = queue(["bob@client.example", "cy@client.example"])
-        deliverer.deliver_due(cfg)
-    assert deliverer.mark_bounced([one.message_id.strip("<>")], [], "550 5.1.1 gone") == 1
+        runner.deliver_due(cfg)
+    assert mark_bounced([one.message_id.strip("<>")], [], "550 5.1.1 gone") == 1
     one = reload(one)
     assert one.status == "bounced"
     assert events(one)[0] == ("bounced", "ann@client.example: bounce report received: "
                                          "550 5.1.1 gone")
-    assert deliverer.mark_bounced([two.message_id], ["CY@client.example"], "mailbox full") == 1
+    assert mark_bounced([two.message_id], ["CY@client.example"], "mailbox full") == 1
     assert {k: v[0] for k, v in recipients(two).items()} == {
         "bob@client.example": "delivered", "cy@client.example": "bounced"}
     assert reload(two).status == "bounced"
-    assert deliverer.mark_bounced(["<unknown@else.example>"], [], "x") == 0
+    assert mark_bounced(["<unknown@else.example>"], [], "x") == 0
 
 
 def test_purge_finished_keeps_unfinished_and_recent(box, db, frozen):
@@ -310,13 +312,13 @@ def test_purge_finished_keeps_unfinished_and_recent(box, db, frozen):
         sink.behaviour.rcpt["slow@client.example"] = "451 4.3.0 later"
         old_done = queue(["ann@client.example"])
         old_open = queue(["slow@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
         frozen.advance(3600 * 10)
         new_done = queue(["bob@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     set_settings(retention_hours="5")
-    assert deliverer.purge_finished(clock.now()) == 1
-    from appliance.helpdesk.models import OutgoingEvent, OutgoingMail
+    assert purge_finished(clock.now()) == 1
+    from appliance.outbound.models import OutgoingEvent, OutgoingMail
     left = {m.id for m in OutgoingMail.select()}
     assert left == {old_open.id, new_done.id}
     assert not OutgoingEvent.select().where(OutgoingEvent.mail == old_done.id).exists()
@@ -326,7 +328,7 @@ def test_address_needing_smtputf8_bounces_only_that_recipient(box, db):
     with Sink(smtputf8=False) as sink:
         cfg = smarthost(box, sink)
         mail = queue(["ann@client.example", "jürgen@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     got = recipients(reload(mail))
     assert got["ann@client.example"][0] == "delivered"
     assert got["jürgen@client.example"][0::2] == (
@@ -338,6 +340,6 @@ def test_address_with_smtputf8(box, db):
     with Sink(smtputf8=True) as sink:
         cfg = smarthost(box, sink)
         mail = queue(["jürgen@client.example"], mail_from="support@box.example")
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     assert reload(mail).status == "delivered"
     assert sink.received[0].rcpt_tos == ["jürgen@client.example"]

@@ -15,7 +15,7 @@ import pytest
 
 from appliance import config, dnsresolver
 from appliance.helpdesk.database import close_database
-from appliance.mta import deliverer
+from appliance.outbound import runner
 from conftest import free_port, wait_for
 from smtpsinks import Sink, events, queue, recipients, reload, set_settings, tls_material
 
@@ -48,7 +48,7 @@ def test_mx_order_is_honoured(box, db, port):
     with Sink("127.0.0.3", port) as best, Sink("127.0.0.1", port) as backup:
         cfg = direct(box, port)
         mail = queue(["ann@dest.example"])
-        deliverer.deliver_due(cfg, resolver=dns)
+        runner.deliver_due(cfg, resolver=dns)
     assert len(best.received) == 1 and not backup.received
     assert recipients(reload(mail))["ann@dest.example"][:2] == (
         "delivered", f"mx-a.dest.example[127.0.0.3]:{port}")
@@ -64,7 +64,7 @@ def test_equal_preferences_are_shuffled(box, db, port):
         for seed in range(8):
             expected = dnsresolver.mail_exchangers(dns, "dest.example", random.Random(seed))[0]
             mail = queue(["ann@dest.example"])
-            deliverer.deliver_due(cfg, resolver=dns, rng=random.Random(seed))
+            runner.deliver_due(cfg, resolver=dns, rng=random.Random(seed))
             remote = recipients(reload(mail))["ann@dest.example"][1]
             assert remote == f"{expected}[{address[expected]}]:{port}"
     assert one.received and two.received          # both got some: the order is shuffled
@@ -76,7 +76,7 @@ def test_no_mx_falls_back_to_the_domains_address(box, db, port):
     with Sink("127.0.0.1", port) as sink:
         cfg = direct(box, port)
         mail = queue(["ann@dest.example"])
-        deliverer.deliver_due(cfg, resolver=dns)
+        runner.deliver_due(cfg, resolver=dns)
     assert len(sink.received) == 1
     assert recipients(reload(mail))["ann@dest.example"][:2] == (
         "delivered", f"dest.example[127.0.0.1]:{port}")
@@ -86,7 +86,7 @@ def test_null_mx_bounces_with_the_reason(box, db, port):
     dns = dnsresolver.TableResolver({"dest.example": {"MX": (0, ".")}})
     cfg = direct(box, port)
     mail = queue(["ann@dest.example"])
-    assert deliverer.deliver_due(cfg, resolver=dns)["bounced"] == 1
+    assert runner.deliver_due(cfg, resolver=dns)["bounced"] == 1
     mail = reload(mail)
     assert mail.status == "bounced" and mail.finished_at == START
     assert recipients(mail)["ann@dest.example"][2] == (
@@ -100,7 +100,7 @@ def test_missing_domain_bounces_and_dns_trouble_defers(box, db, port):
     cfg = direct(box, port)
     gone = queue(["ann@nowhere.example"])
     slow = queue(["bob@slow.example"])
-    deliverer.deliver_due(cfg, resolver=dns)
+    runner.deliver_due(cfg, resolver=dns)
     assert recipients(reload(gone))["ann@nowhere.example"][0::2] == (
         "bounced", "nowhere.example: no such domain (DNS NXDOMAIN)")
     status, _, reply = recipients(reload(slow))["bob@slow.example"]
@@ -115,7 +115,7 @@ def test_dead_first_mx_then_the_second(box, db, port):
     with Sink("127.0.0.1", port) as sink:
         cfg = direct(box, port)
         mail = queue(["ann@dest.example"])
-        deliverer.deliver_due(cfg, resolver=dns)
+        runner.deliver_due(cfg, resolver=dns)
     assert len(sink.received) == 1
     assert recipients(reload(mail))["ann@dest.example"][:2] == (
         "delivered", f"alive.dest.example[127.0.0.1]:{port}")
@@ -127,7 +127,7 @@ def test_all_mx_dead_is_deferred_with_each_reason(box, db, port):
         "a.dest.example": {"A": "127.0.0.2"}, "b.dest.example": {"A": "127.0.0.5"}})
     cfg = direct(box, port)
     mail = queue(["ann@dest.example"])
-    deliverer.deliver_due(cfg, resolver=dns)
+    runner.deliver_due(cfg, resolver=dns)
     reply = recipients(reload(mail))["ann@dest.example"][2]
     assert reply == (f"a.dest.example[127.0.0.2]:{port}: connection refused; "
                      f"b.dest.example[127.0.0.5]:{port}: connection refused")
@@ -141,7 +141,7 @@ def test_opportunistic_starttls_without_verification(box, db, port, tmp_path):
     with Sink("127.0.0.1", port, tls_context=ctx) as sink:
         cfg = direct(box, port)
         mail = queue(["ann@dest.example"])
-        deliverer.deliver_due(cfg, resolver=dns)
+        runner.deliver_due(cfg, resolver=dns)
     assert sink.received[0].tls
     assert "not verified" in dict(events(reload(mail)))["attempt"]
 
@@ -156,7 +156,7 @@ def test_one_connection_per_destination(box, db, port):
         for i in range(3):
             queue([f"u{i}@dest.example"])
         both = queue(["x@dest.example", "y@other.example"])
-        counts = deliverer.deliver_due(cfg, resolver=dns)
+        counts = runner.deliver_due(cfg, resolver=dns)
     assert counts["connections"] == 2 and sink.connections == 2
     assert len(sink.received) == 5
     both = reload(both)
@@ -176,8 +176,8 @@ def test_killed_delivery_run_is_retried(box, db, port, frozen):
         offset = (START - datetime.now(timezone.utc)).total_seconds()
         code = ("import sys; from appliance import config; "
                 "from appliance.helpdesk.database import open_database; "
-                "from appliance.mta import deliverer; cfg = config.load(sys.argv[1]); "
-                "open_database(cfg.database); deliverer.deliver_due(cfg)")
+                "from appliance.outbound import runner; cfg = config.load(sys.argv[1]); "
+                "open_database(cfg.database); runner.deliver_due(cfg)")
         proc = subprocess.Popen([sys.executable, "-c", code, str(box.ini)],
                                 env={**os.environ, "APPLIANCE_CLOCK_OFFSET": str(offset)},
                                 start_new_session=True)
@@ -190,9 +190,9 @@ def test_killed_delivery_run_is_retried(box, db, port, frozen):
         mail = reload(mail)
         assert mail.status == "queued" and mail.attempts == 0 and not sink.received
         sink.behaviour.hold_data = 0
-        assert deliverer.deliver_due(cfg)["messages"] == 0      # still leased
-        frozen.advance(deliverer.LEASE.total_seconds() + 1)
-        assert deliverer.deliver_due(cfg)["delivered"] == 1
+        assert runner.deliver_due(cfg)["messages"] == 0      # still leased
+        frozen.advance(runner.LEASE.total_seconds() + 1)
+        assert runner.deliver_due(cfg)["delivered"] == 1
     mail = reload(mail)
     assert (mail.status, mail.attempts, len(sink.received)) == ("delivered", 1, 1)
-    assert mail.finished_at == START + timedelta(seconds=deliverer.LEASE.total_seconds() + 1)
+    assert mail.finished_at == START + timedelta(seconds=runner.LEASE.total_seconds() + 1)

@@ -8,7 +8,7 @@ import pytest
 
 from appliance import clock, config
 from appliance.helpdesk.database import close_database
-from appliance.mta import deliverer
+from appliance.outbound import runner
 from smtpsinks import PostfixSink, events, queue, recipients, reload, set_settings
 
 pytestmark = pytest.mark.skipif(not PostfixSink.available(),
@@ -36,7 +36,7 @@ def test_delivered_and_dumped(box, db, tmp_path):
         cfg = through(box, sink)
         mails = [queue(["ann@client.example", "bob@client.example"], subject=f"s{i}")
                  for i in range(3)]
-        counts = deliverer.deliver_due(cfg)
+        counts = runner.deliver_due(cfg)
         dumps = sink.read_dumps(expect=3)
     assert counts["delivered"] == 6 and counts["connections"] == 1
     assert {reload(m).status for m in mails} == {"delivered"}
@@ -52,7 +52,7 @@ def test_rcpt_hard_error_bounces(box, db, tmp_path):
     with PostfixSink(tmp_path, ["-f", "RCPT"]) as sink:
         cfg = through(box, sink)
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
         # smtp-sink may leave an empty dump file for the transaction it refused; what
         # counts is that no message (recipients, content) reached it.
         assert not [d for d in sink.read_dumps(timeout=0.2) if d.rcpt_tos or d.body.strip()]
@@ -66,7 +66,7 @@ def test_rcpt_soft_error_defers(box, db, tmp_path):
     with PostfixSink(tmp_path, ["-r", "RCPT"]) as sink:
         cfg = through(box, sink)
         mail = queue(["ann@client.example"])
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     mail = reload(mail)
     status, _, reply = recipients(mail)["ann@client.example"]
     assert mail.status == status == "deferred" and reply.startswith("4")
@@ -77,7 +77,7 @@ def test_421_and_disconnect_at_data_defers(box, db, tmp_path):
     with PostfixSink(tmp_path, ["-Q", "DATA"]) as sink:
         cfg = through(box, sink)
         mails = [queue(["ann@client.example"]), queue(["bob@client.example"])]
-        deliverer.deliver_due(cfg)
+        runner.deliver_due(cfg)
     for mail in mails:
         assert reload(mail).status == "deferred"
     statuses = [recipients(reload(m)) for m in mails]

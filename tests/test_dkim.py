@@ -16,8 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from appliance import config
-from appliance.mta.dkim import (Record, Signer, ed25519_public_b64, generate_ed25519_key,
-                                header_list)
+from appliance.outbound.sign import (Record, Signer, ed25519_public_b64, generate_ed25519_key,
+                                     header_list)
 
 DATA = Path(__file__).resolve().parent / "data" / "dkim"
 FROM = "support@box.example"
@@ -218,7 +218,7 @@ def test_every_verifier_rejects_a_tampered_message(box, tmp_path, verifier, tamp
 def test_a_wrong_published_key_fails(box, tmp_path, verifier):
     """The verifiers really use the printed record: another key makes them fail."""
     other = tmp_path / "other.private"
-    from appliance.mta.dkim import generate_rsa_key, public_key_b64
+    from appliance.outbound.sign import generate_rsa_key, public_key_b64
     generate_rsa_key(other)
     keys = {n: f"v=DKIM1; k=rsa; p={public_key_b64(other.read_bytes())}"
             for n in key_table(box)}
@@ -360,7 +360,7 @@ def test_rsa_is_done_by_openssl_with_the_very_bytes_dkimpy_makes(box):
     """The RSA step of signing runs in OpenSSL (``cryptography``), about ten times faster
     than dkimpy's pure-Python RSA; PKCS#1 v1.5 is deterministic, so the signature must be
     byte for byte what dkimpy itself computes (the verifiers above check it too)."""
-    from appliance.mta import dkim as ours
+    from appliance.outbound import sign as ours
     assert dkim.RSASSA_PKCS1_v1_5_sign is ours._openssl_rsa_sign
     signer = Signer.from_config(config.load(box.ini), "support@box.example", False)
     raw = (b"From: Support <support@box.example>\r\nTo: ben@client.example\r\n"

@@ -128,12 +128,12 @@ def test_unreadable_key_and_delivery_errors(box):
     (box.root / "dkim" / "appliance.private").write_text("not a key")
     box.db()
     from appliance import clock
-    from appliance.helpdesk.models import OutgoingMail
-    from appliance.mta import outbox
-    mail = outbox.enqueue(b"Subject: x\r\n\r\nx\r\n", mail_from=f"support@{DOMAIN}",
-                          recipients=["ann@client.example"], subject="x",
-                          message_id="<x@box>", kind="test")
-    outbox.event(mail, "deferred", "ann@client.example: 451 4.7.1 greylisted, try later")
+    from appliance.outbound.models import OutgoingMail
+    from appliance.outbound import queue
+    mail = queue.enqueue(b"Subject: x\r\n\r\nx\r\n", mail_from=f"support@{DOMAIN}",
+                         recipients=["ann@client.example"], subject="x",
+                         message_id="<x@box>", kind="test")
+    queue.event(mail, "deferred", "ann@client.example: 451 4.7.1 greylisted, try later")
     OutgoingMail.update(status="deferred",
                         created_at=clock.now() - datetime.timedelta(hours=3)).execute()
     code, report = doctor(box)

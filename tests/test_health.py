@@ -126,11 +126,11 @@ def test_metrics_count_what_happened(running_box):
         smtp.sendmail("ben@client.example", [f"tasks@{DOMAIN}"], message(subject="Task"))
     wait_for(lambda: len(box.json("items", "list")) == 4, timeout=15)
     app = make(box)
-    from appliance.mta import outbox
+    from appliance.outbound import queue
     for n in range(2):
-        outbox.enqueue(b"Subject: x\r\n\r\nx\r\n", mail_from=f"support@{DOMAIN}",
-                       recipients=["ben@client.example"], subject="x",
-                       message_id=f"<m{n}@box>", kind="test")
+        queue.enqueue(b"Subject: x\r\n\r\nx\r\n", mail_from=f"support@{DOMAIN}",
+                      recipients=["ben@client.example"], subject="x",
+                      message_id=f"<m{n}@box>", kind="test")
     samples = check_exposition(call(app, "/metrics")[2])
     assert samples['appliance_incoming_messages{action="created"}'] == 4
     assert samples['appliance_items{type="ticket"}'] == 3

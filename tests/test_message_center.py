@@ -10,8 +10,8 @@ from conftest import DOMAIN, message
 
 from appliance import clock, config
 from appliance.helpdesk import conversation, people, relay
-from appliance.helpdesk.models import (Automation, Item, Message, OutgoingMail,
-                                       OutgoingRecipient)
+from appliance.helpdesk.models import Automation, Item, Message
+from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 from appliance.helpdesk.worker import Worker
 from appliance.mta.spool import Envelope, Spool
 
@@ -263,10 +263,10 @@ def test_never_auto_reply_to_noreply_or_bounced(center):
     assert center.mails() == []
     assert [m[0] for m in center.mails(status="suppressed")] == ["noreply@shop.example"]
     # Ben's mailbox bounced our mail yesterday: no automated mail to him for a week.
-    from appliance.mta import outbox
-    mail = outbox.enqueue(b"Subject: x\r\n\r\nx\r\n", mail_from=f"support@{DOMAIN}",
-                          recipients=["ben@client.example"], subject="x",
-                          message_id="<old@box.example>", kind="relay")
+    from appliance.outbound import queue
+    mail = queue.enqueue(b"Subject: x\r\n\r\nx\r\n", mail_from=f"support@{DOMAIN}",
+                         recipients=["ben@client.example"], subject="x",
+                         message_id="<old@box.example>", kind="relay")
     OutgoingRecipient.update(status="bounced").where(OutgoingRecipient.mail == mail).execute()
     center.advance(24 * 3600)
     ticket(center, message_id="<after-bounce@client.example>")

@@ -34,8 +34,8 @@ def test_upgrade_from_first_schema_keeps_data(tmp_path):
     from appliance.helpdesk.database import open_database
     database = open_database(path)
     assert migrations.version(database) == migrations.CURRENT
-    from appliance.helpdesk.models import (Automation, IncomingMail, Item, Message,
-                                           OutgoingMail)
+    from appliance.helpdesk.models import Automation, IncomingMail, Item, Message
+    from appliance.outbound.models import OutgoingMail
     row = IncomingMail.get(IncomingMail.spool_id == "s1")
     assert row.subject == "Printer" and row.tls is False and row.item_id == 1
     item = Item.get_by_id(1)

@@ -9,8 +9,9 @@ from collections import Counter
 from conftest import DOMAIN, wait_for
 from smtpsinks import Sink
 
-from appliance.helpdesk.models import OutgoingMail, db
-from appliance.mta import outbox
+from appliance.helpdesk.models import db
+from appliance.outbound.models import OutgoingMail
+from appliance.outbound import queue
 
 
 def test_worker_killed_with_full_queue_loses_nothing(box):
@@ -19,11 +20,11 @@ def test_worker_killed_with_full_queue_loses_nothing(box):
         database = box.db()
         with db.atomic():
             for n in range(60):
-                outbox.enqueue(f"From: support@{DOMAIN}\r\nTo: c{n}@client.example\r\n"
-                               f"Subject: n{n}\r\nMessage-ID: <q{n}@{DOMAIN}>\r\n\r\nbody\r\n"
-                               .encode(), mail_from=f"support@{DOMAIN}",
-                               recipients=[f"c{n}@client.example"], subject=f"n{n}",
-                               message_id=f"<q{n}@{DOMAIN}>", kind="test")
+                queue.enqueue(f"From: support@{DOMAIN}\r\nTo: c{n}@client.example\r\n"
+                              f"Subject: n{n}\r\nMessage-ID: <q{n}@{DOMAIN}>\r\n\r\nbody\r\n"
+                              .encode(), mail_from=f"support@{DOMAIN}",
+                              recipients=[f"c{n}@client.example"], subject=f"n{n}",
+                              message_id=f"<q{n}@{DOMAIN}>", kind="test")
         database.close()
         sink.behaviour.hold_data = 0.05   # slow server: the worker is mid-queue when killed
         box.start("worker")

@@ -48,7 +48,7 @@ def test_the_wheel_ships_every_tracked_file_of_the_package(built_wheel):
     wheel, _ = built_wheel
     names = set(zipfile.ZipFile(wheel).namelist())
     tracked = tracked_package_files()
-    assert "appliance/helpdesk/mailtemplates/relay.subject" in tracked
+    assert "appliance/outbound/mailtemplates/relay.subject" in tracked
     missing = [rel for rel in tracked if rel not in names]
     assert missing == [], f"the wheel lacks {missing}"
 

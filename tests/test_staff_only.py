@@ -229,7 +229,8 @@ def _raw(mail) -> str:
 def test_relay_bringing_an_internal_note_is_staff_only_and_a_reply_to_it_stays_internal(
         center):
     from appliance.helpdesk import conversation, people
-    from appliance.helpdesk.models import Automation, Message, OutgoingMail
+    from appliance.helpdesk.models import Automation, Message
+    from appliance.outbound.models import OutgoingMail
     Automation.update(enabled=False).execute()
     item = ticket(center)
     maria = center.user("maria@acme.example", "Maria")
@@ -256,7 +257,8 @@ def test_relay_of_public_messages_to_an_agent_shows_no_internal_note(center):
     """The customer-facing relay an agent answers by mail is quoted in the answer: it
     shows the public conversation only."""
     from appliance.helpdesk import conversation
-    from appliance.helpdesk.models import Automation, OutgoingMail
+    from appliance.helpdesk.models import Automation
+    from appliance.outbound.models import OutgoingMail
     Automation.update(enabled=False).execute()
     item = ticket(center)
     maria = center.user("maria@acme.example", "Maria")
@@ -310,7 +312,8 @@ def test_assigned_to_you_goes_to_the_new_assignee_not_to_one_who_took_it(center)
 
 def test_customer_replied_is_an_event_automations_can_use(center):
     from appliance.helpdesk import automations, conversation
-    from appliance.helpdesk.models import Automation, Event, OutgoingMail
+    from appliance.helpdesk.models import Automation, Event
+    from appliance.outbound.models import OutgoingMail
     automations.save("A12", "Customer replied: tell the assignee", "customer_replied", {},
                      [{"do": "send_email", "template": "new_item", "to": "assignees"}])
     center.box.cli("automations", "enable", "A12")

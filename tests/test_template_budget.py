@@ -18,7 +18,7 @@ from conftest import DOMAIN, message
 from test_message_center import Center, ticket
 
 from appliance.helpdesk import conversation, people, templates
-from appliance.helpdesk.rendering import RenderError, default_source, render_part
+from appliance.outbound.render import RenderError, default_source, render_part
 from appliance.helpdesk.sandbox import MAX_STEPS
 from appliance.helpdesk.templates import sample_context
 
@@ -251,7 +251,8 @@ def test_auto_reply_failing_on_real_data_fails_that_run_and_the_next_ticket_is_a
 
 
 def test_relay_over_budget_on_real_data_fails_that_email_and_others_go_out(center):
-    from appliance.helpdesk.models import Automation, RelayEntry
+    from appliance.helpdesk.models import Automation
+    from appliance.helpdesk.relaymodels import RelayEntry
     Automation.update(enabled=False).execute()
     # every word against every word: 49 turns for the sample, 250,000 for a long message
     templates.save("relay", "[#{{ item.id }}] {{ item.title }}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from appliance.helpdesk import templates
-from appliance.helpdesk.rendering import Appearance, default_source
+from appliance.outbound.render import Appearance, default_source
 
 
 @pytest.fixture

@@ -50,8 +50,9 @@ def test_two_boxes_share_one_database_without_doubling_anything(tmp_path):
                 t.join()
 
             database = a.db()
-            from appliance.helpdesk.models import (IncomingMail, Item, Message, OutgoingMail,
-                                                   RelayEntry)
+            from appliance.helpdesk.models import IncomingMail, Item, Message
+            from appliance.helpdesk.relaymodels import RelayEntry
+            from appliance.outbound.models import OutgoingMail
             wait_for(lambda: IncomingMail.select().where(
                 IncomingMail.action.is_null(False)).count() == 36, timeout=120,
                 interval=0.5)

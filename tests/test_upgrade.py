@@ -93,8 +93,10 @@ def test_first_schema_upgrades_to_current_with_data(tmp_path):
         assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
         assert database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
         # every model's columns exist: a select of each touches every field
-        from appliance.helpdesk import models
-        for model in {m for m in vars(models).values()
+        from appliance.helpdesk import models, relaymodels
+        from appliance.outbound import models as outbound_models
+        for model in {m for module in (models, relaymodels, outbound_models)
+                      for m in vars(module).values()
                       if isinstance(m, type) and issubclass(m, models.BaseModel)
                       and m is not models.BaseModel}:
             list(model.select().limit(1))

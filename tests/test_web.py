@@ -102,7 +102,7 @@ def make_incoming(box, action="created", subject="Printer broken", from_name="Be
 
 
 def make_outgoing(box, subject="[#1] Printer broken", html_extra=""):
-    from appliance.helpdesk.mailer import Mailer
+    from appliance.outbound.mailer import Mailer
     from appliance.helpdesk.models import db
     from appliance.helpdesk import people
     from appliance import addresses
@@ -450,7 +450,7 @@ def test_outgoing_log_search_paging_and_details(panel):
     assert "No mail sent yet" not in admin.get("/admin/email/outgoing?q=printer").text
     assert "Nothing matches" in admin.get("/admin/email/outgoing?q=nobody-at-all").text
     assert "Nothing matches" in admin.get("/admin/email/outgoing?status=bounced").text
-    from appliance.helpdesk.models import OutgoingMail
+    from appliance.outbound.models import OutgoingMail
     mail = OutgoingMail.select().order_by(OutgoingMail.id).first()
     detail = admin.get(f"/admin/email/outgoing/{mail.id}").text
     assert "badge-pass" in detail and "rsa-sha256" in detail   # DKIM verified
@@ -647,7 +647,7 @@ def test_dns_page_checks_each_record_through_the_resolver(panel):
 # --- password reset ---------------------------------------------------------------------
 
 def test_password_reset_by_system_email(panel):
-    from appliance.helpdesk.models import OutgoingMail
+    from appliance.outbound.models import OutgoingMail
     from appliance.webadmin.models import WebSession
     panel.cli("users", "add", "--email", "reset@box.example", "--name", "Rita",
               "--role", "agent", "--password", "old-password-1")
@@ -681,7 +681,7 @@ def test_password_reset_by_system_email(panel):
 
 
 def test_reset_links_never_point_at_a_forged_host(panel):
-    from appliance.helpdesk.models import OutgoingMail
+    from appliance.outbound.models import OutgoingMail
     client = Client(panel.app)
     client.get("/password-reset")
     client.post("/password-reset", {"email": ADMIN[0]},
@@ -750,7 +750,7 @@ def test_session_cookie_unused_by_the_api(panel):
 def test_expired_reset_token(panel):
     frozen = clock.FrozenClock(clock.now())
     clock.set_source(frozen)
-    from appliance.helpdesk.models import OutgoingMail
+    from appliance.outbound.models import OutgoingMail
     client = Client(panel.app)
     client.get("/password-reset")
     client.post("/password-reset", {"email": AGENT[0]})

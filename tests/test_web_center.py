@@ -13,8 +13,9 @@ from test_web import ADMIN, AGENT, HOSTILE, login, mail_text, make_item
 
 from appliance import clock
 from appliance.helpdesk import automations, templates
-from appliance.helpdesk.models import Automation, OutgoingMail
-from appliance.helpdesk.rendering import default_source
+from appliance.helpdesk.models import Automation
+from appliance.outbound.models import OutgoingMail
+from appliance.outbound.render import default_source
 from appliance.webadmin.testclient import Client
 
 MC = "/admin/email/message-center"
@@ -339,7 +340,8 @@ def test_agents_set_priority_assignee_due_date_and_status(panel):
 
 
 def test_a_reply_is_queued_for_the_relay_with_the_configured_delay(panel):
-    from appliance.helpdesk.models import Message, RelayEntry
+    from appliance.helpdesk.models import Message
+    from appliance.helpdesk.relaymodels import RelayEntry
     panel.cli("settings", "set", "relay.delay_seconds", "7")
     try:
         item = make_item(title="Relay me", requester="relay@client.example", body="hi")
@@ -358,7 +360,8 @@ def test_a_reply_is_queued_for_the_relay_with_the_configured_delay(panel):
 
 def test_opening_an_item_stops_its_pending_relay_for_the_viewer(panel):
     from appliance.helpdesk import conversation, people
-    from appliance.helpdesk.models import Person, RelayEntry
+    from appliance.helpdesk.models import Person
+    from appliance.helpdesk.relaymodels import RelayEntry
     item = make_item(title="Seen by the agent", requester="seen@client.example", body="x")
     alice = Person.get(Person.email == AGENT[0])
     people.follow(item, alice)
@@ -370,7 +373,7 @@ def test_opening_an_item_stops_its_pending_relay_for_the_viewer(panel):
 
 
 def test_the_item_page_says_when_mail_to_the_requester_bounced(panel):
-    from appliance.helpdesk.models import OutgoingRecipient
+    from appliance.outbound.models import OutgoingRecipient
     item = make_item(title="Bouncy", requester="gone@client.example", body="x")
     admin = login(panel)
     assert 'id="requester-bounced"' not in admin.get(f"/items/{item.id}").text
@@ -385,7 +388,7 @@ def test_the_item_page_says_when_mail_to_the_requester_bounced(panel):
 # --- users --------------------------------------------------------------------------------
 
 def _last_mail_to(address: str):
-    from appliance.helpdesk.models import OutgoingRecipient
+    from appliance.outbound.models import OutgoingRecipient
     return (OutgoingMail.select().join(OutgoingRecipient)
             .where(OutgoingRecipient.email == address)
             .order_by(OutgoingMail.id.desc()).first())

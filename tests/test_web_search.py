@@ -31,7 +31,8 @@ def ids(rows):
 
 
 def test_triggers_follow_inserts_updates_and_deletes(database):
-    from appliance.helpdesk.models import IncomingMail, Item, OutgoingMail, OutgoingRecipient
+    from appliance.helpdesk.models import IncomingMail, Item
+    from appliance.outbound.models import OutgoingMail, OutgoingRecipient
     item = new_item("Printer jammed", "paper stuck in tray 2")
     assert ids(queries.items("jammed")) == [item.id]
     assert ids(queries.items("tray")) == [item.id]          # via its message

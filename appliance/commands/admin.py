@@ -67,17 +67,13 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_classify)
 
 
-def _setting_value(key: str, domain: str) -> str:
-    from appliance.helpdesk.settingstore import current as setting
-    return setting(key, domain)
-
-
 def cmd_settings_get(args) -> int:
+    from appliance.helpdesk import settingstore
     from appliance.settings import SETTINGS, validate
     cfg = open_db(args)
     if args.key not in SETTINGS:
         validate(args.key, "")
-    value = _setting_value(args.key, cfg.domain)
+    value = settingstore.current(args.key, cfg.domain)   # the stored form, as set
     print("********" if SETTINGS[args.key].secret and value else value)
     return 0
 
@@ -93,9 +89,10 @@ def cmd_settings_set(args) -> int:
 
 
 def cmd_settings_list(args) -> int:
+    from appliance.helpdesk import settingstore
     from appliance.settings import SETTINGS
     cfg = open_db(args)
-    docs = [{"key": k, "value": "" if s.secret else _setting_value(k, cfg.domain),
+    docs = [{"key": k, "value": "" if s.secret else settingstore.current(k, cfg.domain),
              "default": s.default.replace("{domain}", cfg.domain), "help": s.help}
             for k, s in SETTINGS.items()]
     emit(docs, args.json, "\n".join(f"{d['key']} = {d['value']}    # {d['help']}"

@@ -102,7 +102,7 @@ def cmd_templates_list(args) -> int:
 
 
 def _rethrow(call):
-    from appliance.helpdesk.rendering import RenderError
+    from appliance.outbound.render import RenderError
     t = _templates()
     try:
         return call()
@@ -111,7 +111,7 @@ def _rethrow(call):
 
 
 def cmd_templates_show(args) -> int:
-    from appliance.helpdesk.mailer import Mailer
+    from appliance.outbound.mailer import Mailer
     cfg = open_db(args)
     t = _templates()
     template = _rethrow(lambda: t.get(args.name))

@@ -17,7 +17,7 @@ def register(sub) -> None:
 
 
 def cmd_dns(args) -> int:
-    from appliance.mta.dkim import configured_records
+    from appliance.outbound.sign import configured_records
     cfg = open_db(args)
     records = configured_records(cfg, public_ip=args.public_ip)
     text = "\n\n".join(f"{r.name}  {r.type}\n  {r.value}\n  # {r.explanation}\n"

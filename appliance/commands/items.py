@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from appliance.cli import CommandError, add_config, add_json, emit, open_db
+from appliance.statuses import ItemStatus, Priority, words
 
 
 DEFAULT_LIMIT = 1000   # a page; `--limit 0` lists everything
@@ -33,8 +34,8 @@ def register(sub) -> None:
     p = items.add_parser("set", help="change an item's status, priority, assignee, due date")
     add_config(p)
     p.add_argument("id", type=int)
-    p.add_argument("--status", choices=["open", "pending", "resolved", "closed"])
-    p.add_argument("--priority", choices=["low", "normal", "high", "urgent"])
+    p.add_argument("--status", choices=words(ItemStatus))
+    p.add_argument("--priority", choices=words(Priority))
     p.add_argument("--assignee", help="a user's email, or 'none'")
     p.add_argument("--due", help="ISO 8601 date and time with offset, or 'none'")
     p.set_defaults(func=cmd_set)
@@ -102,12 +103,12 @@ def _user_person(email: str):
 
 def cmd_reply(args) -> int:
     from appliance.helpdesk import conversation
-    from appliance.helpdesk.settingstore import current as setting
-    from appliance.helpdesk.models import RelayEntry
+    from appliance.helpdesk.settingstore import value as setting
+    from appliance.helpdesk.relaymodels import RelayEntry
     cfg = open_db(args)
     item = _item(args.id)
     author = _user_person(args.author)
-    delay = int(setting("relay.delay_seconds", cfg.domain))
+    delay = setting("relay.delay_seconds", cfg.domain)
     try:
         message = conversation.post(item, author, args.body, args.internal, delay)
     except conversation.NobodyWouldReceive as exc:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from appliance.cli import CommandError, add_config, add_json, emit, open_db
+from appliance.statuses import IncomingAction
 
 
 def register(sub) -> None:
@@ -58,7 +59,7 @@ def cmd_incoming(args) -> int:
 
 
 def cmd_outgoing(args) -> int:
-    from appliance.helpdesk.models import OutgoingMail
+    from appliance.outbound.models import OutgoingMail
     from appliance.helpdesk.views import outgoing_json, search_outgoing
     open_db(args)
     if args.id is not None:
@@ -83,7 +84,7 @@ def cmd_retry(args) -> int:
     from appliance.helpdesk.models import IncomingMail
     from appliance.mta.spool import Spool
     cfg = open_db(args)
-    rows = IncomingMail.select().where(IncomingMail.action == "failed")
+    rows = IncomingMail.select().where(IncomingMail.action == IncomingAction.FAILED)
     if args.ids:
         rows = rows.where(IncomingMail.id.in_([int(i) for i in args.ids]))
     spool = Spool(cfg.spool_dir)

@@ -1,12 +1,6 @@
-"""``appliance outbound test``: connect to where mail goes and report each step.
-
-Smarthost mode: the configured server, with its security and login.  Direct mode: the MX of
-``--to``'s domain (or of the from-address's).  The test says EHLO, STARTTLS/TLS as
-configured, AUTH, MAIL FROM and (with ``--to``) RCPT TO, then QUIT: nothing is sent.
-"""
+"""``appliance outbound test``: connect to where mail goes and report each step (the test
+itself is :func:`appliance.outbound.checks.run_test`, which the panel runs too)."""
 from __future__ import annotations
-
-import socket
 
 from appliance.cli import CommandError, add_config, add_json, emit, open_db
 
@@ -24,73 +18,14 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_test)
 
 
-def run_test(cfg, to: str = "", resolver=None) -> list[tuple[str, bool, str]]:
-    """The steps of an outbound test, each (name, ok, detail); stops at the first failure.
-    ``ok`` is None for a failure that did not matter (a dead MX when the next one answered)."""
-    from appliance import resolving
-    from appliance.mta import delivery
-    setting = delivery.settings_reader(cfg)
-    sender = setting("outbound.from_address")
-    steps: list[tuple[str, bool, str]] = []
-    if setting("outbound.mode") == "smarthost":
-        target = setting("outbound.smarthost")
-        if not target:
-            raise CommandError("outbound.mode is smarthost but outbound.smarthost is empty: "
-                               "appliance settings set -c CFG outbound.smarthost HOST:PORT")
-        dest = delivery.resolve(cfg, "smarthost:" + target, None, setting=setting)
-        if dest.error:
-            raise CommandError(dest.error.reason)
-        host = dest.hosts[0]
-        try:
-            found = socket.getaddrinfo(host.address, host.port, type=socket.SOCK_STREAM)
-            steps.append((f"DNS {host.address}", True,
-                          ", ".join(dict.fromkeys(a[4][0] for a in found))))
-        except (socket.gaierror, UnicodeError) as exc:
-            steps.append((f"DNS {host.address}", False, f"cannot resolve: {exc}"))
-            return steps
-    else:
-        domain = delivery.recipient_domain(to or sender)
-        resolver = resolver or resolving.configure(cfg)
-        dest = delivery.resolve(cfg, "mx:" + domain, resolver, setting=setting)
-        if dest.error:
-            steps.append((f"DNS MX {domain}", False, dest.error.reason))
-            return steps
-        steps.append((f"DNS MX {domain}", True, ", ".join(h.label for h in dest.hosts)))
-    session = delivery.session_for(cfg, dest)
-    try:
-        try:
-            session.open()
-        except delivery.DeliveryError as exc:
-            steps += session.steps
-            if not session.steps or session.steps[-1][1]:
-                steps.append(("connect", False, exc.reason))
-            return steps
-        # In direct mode a dead MX is not fatal when a later one answered, as in delivery.
-        steps += [(n, None if ok is False else ok,
-                   f"{d}; the next MX was tried" if ok is False else d)
-                  for n, ok, d in session.steps]
-        code, reply = session.mail_from(sender)
-        steps.append((f"MAIL FROM:<{sender}>", 200 <= code < 300, reply))
-        if not 200 <= code < 300:
-            return steps
-        if to:
-            code, reply = session.rcpt(to)
-            steps.append((f"RCPT TO:<{to}>", 200 <= code < 300, reply))
-            if not 200 <= code < 300:
-                return steps
-        try:
-            code, msg = session.smtp.quit()
-            steps.append(("QUIT", True, delivery.reply_line(code, msg)))
-        except OSError as exc:
-            steps.append(("QUIT", False, delivery.describe(exc)))
-        return steps
-    finally:
-        session.close()
-
-
 def cmd_test(args) -> int:
+    from appliance.outbound.checks import run_test
+    from appliance.outbound.transport import DeliveryError
     cfg = open_db(args)
-    steps = run_test(cfg, args.to.strip())
+    try:
+        steps = run_test(cfg, args.to.strip())
+    except DeliveryError as exc:   # not configured to send at all
+        raise CommandError(exc.reason) from None
     ok = bool(steps) and all(s[1] is not False for s in steps)
     lines = [f"{name}: ok" + (f" ({detail})" if detail else "") if passed
              else f"{name}: FAILED: {detail}" for name, passed, detail in steps]

@@ -70,7 +70,7 @@ def add_user(cfg, email: str, name: str, role: str, password: str | None = None,
 def send_invitation(cfg, user: User, base_url: str) -> None:
     """Queue the account_created email with a fresh set-password link (in the caller's
     transaction)."""
-    from appliance.helpdesk.mailer import Mailer
+    from appliance.outbound.mailer import Mailer
     from appliance.webadmin.auth import issue_token
     template = templates.get("account_created")
     mailer = Mailer(cfg)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from peewee import IntegrityError, chunked
 
@@ -17,7 +18,8 @@ from appliance.helpdesk import context as ctx
 from appliance.helpdesk import following, protection, relay, templates
 from appliance.helpdesk.models import (Automation, AutomationRun, Event, Follower, Item,
                                        Message, Person, User, db)
-from appliance.helpdesk.rendering import RenderError, render_text
+from appliance.outbound.render import RenderError, render_text
+from appliance.statuses import ItemStatus, Priority, words
 
 log = logging.getLogger("appliance.automations")
 
@@ -163,14 +165,13 @@ def set_enabled(code: str, enabled: bool) -> Automation:
 def check(trigger: str, conditions: dict, actions: list[dict]) -> list[str]:
     """Everything wrong with this logic, in words (empty: it can be saved)."""
     from appliance import addresses
-    from appliance.helpdesk.conversation import PRIORITIES, STATUSES
     from appliance.helpdesk.models import ItemType
     errors = []
     if trigger not in TRIGGERS:
         errors.append(f"Trigger: choose one of {', '.join(TRIGGERS)}.")
     allowed = {"type": [t.name for t in ItemType.select().order_by(ItemType.name)],
-               "channel": list(CHANNELS), "status": list(STATUSES),
-               "priority": list(PRIORITIES)}
+               "channel": list(CHANNELS), "status": words(ItemStatus),
+               "priority": words(Priority)}
     for key, values in conditions.items():
         if key in allowed:
             if not isinstance(values, list):
@@ -221,11 +222,11 @@ def check(trigger: str, conditions: dict, actions: list[dict]) -> list[str]:
                               f"address.")
         elif do == "set_field":
             field = action.get("field")
-            values = {"status": STATUSES, "priority": PRIORITIES}.get(field)
-            if values is None:
+            choices = {"status": words(ItemStatus), "priority": words(Priority)}.get(field)
+            if choices is None:
                 errors.append(f"{where}: the field to set is {' or '.join(FIELDS)}.")
-            elif action.get("value") not in values:
-                errors.append(f"{where}: {field} can be set to {', '.join(values)}.")
+            elif action.get("value") not in choices:
+                errors.append(f"{where}: {field} can be set to {', '.join(choices)}.")
         elif do not in kinds:
             errors.append(f"{where}: choose what it does (post a message, send an email, "
                           f"set a field).")
@@ -273,7 +274,8 @@ class Engine:
     def __init__(self, mailer) -> None:
         self.mailer = mailer
 
-    def setting(self, key: str) -> str:
+    def setting(self, key: str) -> Any:
+        """A setting, typed (the mailer reads it at most once a second)."""
         return self.mailer.setting(key)
 
     def fire(self, automation: Automation, item: Item, key: str, now: datetime,
@@ -345,7 +347,7 @@ class Engine:
                                 automation=automation.code, created_at=now)
         Event.create(kind="message_posted", item=item, message=posted,
                      automation=automation.code, at=now)
-        relay.enqueue(posted, int(self.setting("relay.delay_seconds")))
+        relay.enqueue(posted, self.setting("relay.delay_seconds"))
         return f"message {posted.id} posted"
 
     def _recipients(self, to: str, item: Item) -> list[Person]:

@@ -13,7 +13,7 @@ from peewee import fn
 from appliance import captures
 from appliance.helpdesk.forwardconfirm import GMAIL_SENDER
 from appliance.helpdesk.models import IncomingMail, ItemType
-from appliance.helpdesk.settingstore import current as setting
+from appliance.helpdesk.settingstore import value as setting
 
 
 def support_alias(domain: str) -> str | None:

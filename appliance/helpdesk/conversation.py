@@ -9,9 +9,7 @@ from appliance import clock
 from appliance.helpdesk import context, following, people, relay
 from appliance.helpdesk.models import Event, Item, Message, Person, Seen, db
 from appliance.settings import SettingError
-
-STATUSES = ("open", "pending", "resolved", "closed")
-PRIORITIES = ("low", "normal", "high", "urgent")
+from appliance.statuses import CopiedState, ItemStatus, Priority, words
 
 
 NOBODY = "nobody would receive this: add the customer as a follower"
@@ -24,7 +22,7 @@ class NobodyWouldReceive(ValueError):
 def reply_receivers(item: Item, author: Person | None) -> list[Person]:
     """Who a public reply by ``author`` would reach by email: the followers but the author,
     and the people waiting as copied (the answer makes them followers)."""
-    waiting = [c.person for c in following.copied(item) if c.state == "pending"]
+    waiting = [c.person for c in following.copied(item) if c.state == CopiedState.PENDING]
     return [p for p in people.followers(item) + waiting
             if author is None or p.id != author.id]
 
@@ -85,10 +83,10 @@ def update(item: Item, *, status: str | None = None, priority: str | None = None
     ``by``: who changes them (the panel's user; None from the command line).  A new
     assignee follows the item and an ``item_assigned`` event tells automations ("Assigned
     to you")."""
-    if status is not None and status not in STATUSES:
-        raise SettingError(f"status must be one of {', '.join(STATUSES)}")
-    if priority is not None and priority not in PRIORITIES:
-        raise SettingError(f"priority must be one of {', '.join(PRIORITIES)}")
+    if status is not None and status not in words(ItemStatus):
+        raise SettingError(f"status must be one of {', '.join(ItemStatus)}")
+    if priority is not None and priority not in words(Priority):
+        raise SettingError(f"priority must be one of {', '.join(Priority)}")
     changes = []
     now = clock.now()
     with db.atomic():

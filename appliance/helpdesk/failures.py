@@ -11,7 +11,9 @@ from datetime import datetime
 
 from peewee import fn
 
-from appliance.helpdesk.models import AutomationRun, RelayEntry
+from appliance.helpdesk.models import AutomationRun
+from appliance.helpdesk.relaymodels import RelayEntry
+from appliance.statuses import RelayState
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,10 @@ def of_automation(code: str) -> Failure | None:
 
 def of_relay() -> Failure | None:
     """The last relay email that could not be written, and how many could not."""
-    failed = RelayEntry.select().where(RelayEntry.state == "failed")
+    failed = RelayEntry.select().where(RelayEntry.state == RelayState.FAILED)
     last = failed.order_by(RelayEntry.done_at.desc(), RelayEntry.id.desc()).first()
     if last is None:
         return None
     emails = (RelayEntry.select(RelayEntry.item, RelayEntry.person, RelayEntry.done_at)
-              .where(RelayEntry.state == "failed").distinct().count())
+              .where(RelayEntry.state == RelayState.FAILED).distinct().count())
     return Failure(last.done_at, last.item_id, last.error or "", emails)

@@ -20,7 +20,8 @@ from appliance import addresses
 from appliance.helpdesk import people
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import Blocked, Copied, Follower, Item, Person
-from appliance.helpdesk.settingstore import current as setting
+from appliance.helpdesk.settingstore import value as setting
+from appliance.statuses import CopiedState
 
 MAX_PER_MAIL = 10      # followers (requester included) one mail may add
 MAX_RECORDED = 500     # people one mail may name on an item; the rest are only counted
@@ -61,7 +62,7 @@ def from_mail(item: Item, named: list[Person], verified: bool, new_item: bool,
     if not fresh:
         return []
     if not new_item and not verified:
-        _copy(item, fresh, "listed", "named in a reply whose sender is not authenticated")
+        _copy(item, fresh, CopiedState.LISTED, "named in a reply whose sender is not authenticated")
         reasons.append(f"The reply's sender is not authenticated, so nobody it names becomes "
                        f"a follower: {_names(fresh)} listed on item #{item.id} as copied, not "
                        f"followed.")
@@ -75,8 +76,8 @@ def from_mail(item: Item, named: list[Person], verified: bool, new_item: bool,
         lead = within[:1] if new_item and item.requester_id == within[0].id else []
         added, waiting = lead, within[len(lead):]
         if waiting:
-            _copy(item, waiting, "pending", "named in mail whose sender is not "
-                                            "authenticated")
+            _copy(item, waiting, CopiedState.PENDING,
+                  "named in mail whose sender is not authenticated")
             reasons.append(f"The sender is not authenticated ({why}): {_names(waiting)} "
                            f"{'is' if len(waiting) == 1 else 'are'} copied on item "
                            f"#{item.id} and get nothing from the box until an agent posts "
@@ -90,7 +91,8 @@ def from_mail(item: Item, named: list[Person], verified: bool, new_item: bool,
             reasons.append(f"The sender is authenticated ({why}): {_names(added)} "
                            f"follow{'s' if len(added) == 1 else ''} item #{item.id}.")
     if beyond:
-        _copy(item, beyond, "listed", f"past the {MAX_PER_MAIL} followers one mail may add")
+        _copy(item, beyond, CopiedState.LISTED,
+              f"past the {MAX_PER_MAIL} followers one mail may add")
         reasons.append(f"At most {MAX_PER_MAIL} followers come from one mail: "
                        f"{_names(beyond)} {'is' if len(beyond) == 1 else 'are'} listed on "
                        f"item #{item.id} as copied, not followed.")
@@ -100,7 +102,7 @@ def from_mail(item: Item, named: list[Person], verified: bool, new_item: bool,
 def promote(item: Item) -> list[Person]:
     """An agent answered publicly: the people waiting as copied now follow (in the
     caller's transaction, before the answer is queued for the relay)."""
-    rows = list(Copied.select().where(Copied.item == item, Copied.state == "pending"))
+    rows = list(Copied.select().where(Copied.item == item, Copied.state == CopiedState.PENDING))
     if not rows:
         return []
     Follower.insert_many([{"item": item.id, "person": r.person_id} for r in rows]
@@ -133,7 +135,7 @@ def staff_follows(item: Item, person: Person | None, why: str,
     new followers."""
     if person is None or not is_user(person):
         return False
-    if setting("intake.agents_follow", "") != "true":
+    if not setting("intake.agents_follow", ""):
         return False
     if addresses.matches(person.email, tuple(b.pattern for b in Blocked.select())):
         if reasons is not None:

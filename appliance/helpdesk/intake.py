@@ -30,13 +30,14 @@ from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail,
                                        db)
 from appliance.mta.auth import AuthResults
 from appliance.mta import limits
-from appliance.mta.deliverer import mark_bounced
+from appliance.outbound.bounces import mark_bounced
 from appliance.mta.spool import Entry
-from appliance.helpdesk.settingstore import current as setting
+from appliance.helpdesk.settingstore import value as setting
 from appliance.mta.policy import postmaster_address
+from appliance.statuses import DONE, ItemStatus
 
 if TYPE_CHECKING:
-    from appliance.helpdesk.mailer import Mailer
+    from appliance.outbound.mailer import Mailer
 
 log = logging.getLogger("appliance.intake")
 
@@ -64,19 +65,19 @@ def load_context(domain: str, attachments_dir: Path) -> IntakeContext:
     types = capture.capture_types(domain)
     agents = frozenset(p.email.lower() for p in Person.select().join(User)
                        .where(User.active == True))  # noqa: E712
-    company = setting("intake.company_addresses", domain)
     ctx = classify.Context(
         domain=domain,
         capture_addresses=frozenset(types),
         own_addresses=frozenset({setting("outbound.from_address", domain).lower(),
                                  postmaster_address(domain)}),
-        company_addresses=frozenset(a for a in company.lower().split(",") if a),
+        company_addresses=frozenset(a.lower() for a in
+                                    setting("intake.company_addresses", domain)),
         agents=agents,
         blocklist=tuple(b.pattern for b in Blocked.select()),
-        agent_forwarding=setting("intake.agent_forwarding", domain) == "true",
+        agent_forwarding=setting("intake.agent_forwarding", domain),
     )
     return IntakeContext(domain, attachments_dir, types, ctx,
-                         relay_delay=int(setting("relay.delay_seconds", domain)))
+                         relay_delay=setting("relay.delay_seconds", domain))
 
 
 def store_attachment(root: Path, data: bytes) -> str:
@@ -292,8 +293,8 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
             Event.create(kind="customer_replied", item=item, message=message,
                          at=clock.now(), detail={"channel": "email"})
         if decision.automated is None and not thread.internal and \
-                item.status in ("closed", "resolved"):
-            item.status = "open"
+                item.status in DONE:
+            item.status = ItemStatus.OPEN
             reasons.append(f"Item #{item.id} reopened by the reply.")
         item.updated_at = clock.now()
         item.save()

@@ -16,7 +16,8 @@ def _v1_initial(database: Database) -> None:
 
 
 def _v2_outbound(database: Database) -> None:
-    database.create_tables(models.OUTBOUND_MODELS, safe=True)
+    from appliance.outbound.models import OUTBOUND_MODELS
+    database.create_tables(OUTBOUND_MODELS, safe=True)
 
 
 def add_column(database: Database, model, field_name: str) -> None:
@@ -61,14 +62,16 @@ def _v4_message_center(database: Database) -> None:
                  "first_response_at"):
         add_column(database, models.Item, name)
     add_column(database, models.Message, "automation")
-    database.create_tables(models.CENTER_MODELS, safe=True)
+    from appliance.helpdesk.relaymodels import RelayEntry
+    database.create_tables(models.CENTER_MODELS + [RelayEntry], safe=True)
     from appliance.helpdesk.automations import install_defaults
     install_defaults()
 
 
 def _v6_render_failures(database: Database) -> None:
     add_column(database, models.AutomationRun, "error")
-    add_column(database, models.RelayEntry, "error")
+    from appliance.helpdesk.relaymodels import RelayEntry
+    add_column(database, RelayEntry, "error")
 
 
 def _v7_earned_followers(database: Database) -> None:

@@ -1,4 +1,5 @@
-"""The helpdesk's data: items, conversations, people, followers, mail logs.
+"""The helpdesk's data: items, conversations, people, followers, the incoming log and the
+message center (the outgoing queue's tables are :mod:`appliance.outbound.models`).
 
 ``db`` is deferred (``SqliteDatabase(None)``) and bound by :func:`open_database`, so every
 process (MTA-free worker, web, CLI) opens the same file with the same pragmas.
@@ -7,10 +8,11 @@ from __future__ import annotations
 
 import json
 
-from peewee import (BlobField, BooleanField, CharField, DatabaseProxy, DateTimeField,
-                    ForeignKeyField, IntegerField, Model, TextField)
+from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField, ForeignKeyField,
+                    IntegerField, Model, TextField)
 
 from appliance import clock
+from appliance.statuses import CopiedState, ItemStatus, Priority
 
 db = DatabaseProxy()
 
@@ -74,9 +76,9 @@ class ItemType(BaseModel):
 class Item(BaseModel):
     type = ForeignKeyField(ItemType)
     title = TextField()
-    status = CharField(default="open")
+    status = CharField(default=ItemStatus.OPEN)
     requester = ForeignKeyField(Person, null=True)
-    priority = CharField(default="normal")          # low | normal | high | urgent
+    priority = CharField(default=Priority.NORMAL)
     assignee = ForeignKeyField(Person, null=True, backref="assigned")
     due_at = UTCDateTimeField(null=True)
     channel = CharField(default="email")            # email | panel | cli
@@ -144,7 +146,7 @@ class Copied(BaseModel):
     to agents, who may add them).  Gets nothing from the box either way."""
     item = ForeignKeyField(Item, backref="copied", on_delete="CASCADE")
     person = ForeignKeyField(Person, on_delete="CASCADE")
-    state = CharField(default="pending")   # pending | listed
+    state = CharField(default=CopiedState.PENDING)
     reason = TextField(default="")
     created_at = UTCDateTimeField(default=clock.now)
 
@@ -181,39 +183,6 @@ class Blocked(BaseModel):
     """Blocklist entry: an address or a ``*@domain`` pattern (mailboxes that are not people)."""
     pattern = CharField(unique=True)
     created_at = UTCDateTimeField(default=clock.now)
-
-
-class OutgoingMail(BaseModel):
-    """One message the box sends, as sent (signed), with its delivery state.  A row is the
-    durable queue entry: committed means it will be delivered or reported failed."""
-    created_at = UTCDateTimeField(default=clock.now)
-    kind = CharField(default="reply")  # reply|relay|auto_reply|automated|system|test|postmaster
-    item = ForeignKeyField(Item, null=True, backref="outgoing", on_delete="SET NULL")
-    conversation_message = ForeignKeyField(Message, null=True, on_delete="SET NULL")
-    subject = TextField(default="")
-    message_id = CharField(unique=True)
-    mail_from = CharField()           # envelope sender
-    raw = BlobField()
-    status = CharField(default="queued", index=True)
-    attempts = IntegerField(default=0)
-    next_attempt_at = UTCDateTimeField(null=True, index=True)
-    finished_at = UTCDateTimeField(null=True)
-
-
-class OutgoingRecipient(BaseModel):
-    mail = ForeignKeyField(OutgoingMail, backref="recipients", on_delete="CASCADE")
-    email = CharField(index=True)
-    status = CharField(default="queued")  # queued|deferred|delivered|bounced|failed|suppressed
-    remote = CharField(null=True)         # the server that answered last
-    reply = TextField(null=True)          # its reply line
-    updated_at = UTCDateTimeField(default=clock.now)
-
-
-class OutgoingEvent(BaseModel):
-    mail = ForeignKeyField(OutgoingMail, backref="events", on_delete="CASCADE")
-    at = UTCDateTimeField(default=clock.now)
-    event = CharField()   # queued|signed|attempt|delivered|deferred|bounced|failed|suppressed
-    detail = TextField(default="")
 
 
 class Automation(BaseModel):
@@ -262,23 +231,8 @@ class TemplateOverride(BaseModel):
     updated_at = UTCDateTimeField(default=clock.now)
 
 
-class RelayEntry(BaseModel):
-    """A posted message waiting to be mailed to one follower unless they see it first."""
-    message = ForeignKeyField(Message, on_delete="CASCADE")
-    person = ForeignKeyField(Person, on_delete="CASCADE")
-    item = ForeignKeyField(Item, on_delete="CASCADE")
-    due_at = UTCDateTimeField(index=True)
-    state = CharField(default="pending", index=True)   # pending|sent|seen|skipped|failed
-    mail = ForeignKeyField(OutgoingMail, null=True, on_delete="SET NULL")
-    done_at = UTCDateTimeField(null=True)
-    error = TextField(null=True)    # failed: why (the relay template, on this item)
-
-    class Meta:
-        indexes = ((("message", "person"), True),)
-
-
 ALL_MODELS = [Setting, Person, User, ItemType, Item, IncomingMail, Message, Follower,
               Attachment, Seen, MessageIdClaim, Blocked]
-OUTBOUND_MODELS = [OutgoingMail, OutgoingRecipient, OutgoingEvent]
-CENTER_MODELS = [Automation, AutomationRun, Event, TemplateOverride, RelayEntry]
+# RelayEntry (appliance.helpdesk.relaymodels) is created with these, after them
+CENTER_MODELS = [Automation, AutomationRun, Event, TemplateOverride]
 TRUST_MODELS = [Copied]

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 from appliance import clock
 from appliance.helpdesk.mailparse import Parsed
-from appliance.helpdesk.models import OutgoingMail, Person, User
+from appliance.helpdesk.models import Person, User
+from appliance.outbound.models import OutgoingMail
 from appliance.mta.policy import is_postmaster, postmaster_address
 from appliance.mta.spool import Entry
 
 if TYPE_CHECKING:
-    from appliance.helpdesk.mailer import Mailer
+    from appliance.outbound.mailer import Mailer
 
 PER_HOUR = 20          # postmaster mails the admins get in any hour, at most
 KIND = "postmaster"    # the outgoing log's kind of these mails

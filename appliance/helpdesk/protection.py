@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from appliance.addresses import is_noreply
-from appliance.helpdesk.models import OutgoingMail, OutgoingRecipient
+from appliance.outbound.models import OutgoingMail, OutgoingRecipient
+from appliance.statuses import OutgoingStatus
 
 AUTOMATED_KINDS = ("auto_reply", "automated", "relay_automated")
 BOUNCE_MEMORY = timedelta(days=7)
@@ -23,7 +24,8 @@ def refusal(email: str, item_id: int | None, now: datetime, per_address: int,
         return f"{email} is a mailbox that is not a person (noreply-style)"
     recent = now - BOUNCE_MEMORY
     bounced = (OutgoingRecipient.select().join(OutgoingMail)
-               .where(OutgoingRecipient.email == email, OutgoingRecipient.status == "bounced",
+               .where(OutgoingRecipient.email == email,
+                      OutgoingRecipient.status == OutgoingStatus.BOUNCED,
                       OutgoingMail.created_at >= recent).exists())
     if bounced:
         return f"mail to {email} bounced within the last 7 days"
@@ -31,7 +33,7 @@ def refusal(email: str, item_id: int | None, now: datetime, per_address: int,
     # what was kept back (suppressed) is not counted: only mail that went out
     automated = (OutgoingRecipient.select().join(OutgoingMail)
                  .where(OutgoingMail.kind.in_(AUTOMATED_KINDS), OutgoingMail.created_at >= hour,
-                        OutgoingMail.status != "suppressed"))
+                        OutgoingMail.status != OutgoingStatus.SUPPRESSED))
     if automated.where(OutgoingRecipient.email == email).count() >= per_address:
         return (f"{email} already got {per_address} automated emails within the hour "
                 f"(automations.max_per_address_hour)")
@@ -44,5 +46,5 @@ def refusal(email: str, item_id: int | None, now: datetime, per_address: int,
 def refusal_by(mailer, email: str, item_id: int | None, now: datetime) -> str | None:
     """:func:`refusal` with the hourly limits as the mailer's settings stand."""
     return refusal(email, item_id, now,
-                   int(mailer.setting("automations.max_per_address_hour")),
-                   int(mailer.setting("automations.max_per_item_hour")))
+                   mailer.setting("automations.max_per_address_hour"),
+                   mailer.setting("automations.max_per_item_hour"))

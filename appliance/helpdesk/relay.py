@@ -20,8 +20,10 @@ from appliance import clock, mailids
 from appliance.helpdesk import context as ctx
 from appliance.helpdesk import following, people, protection, templates
 from appliance.helpdesk.dialect import for_update
-from appliance.helpdesk.models import Item, Message, Person, RelayEntry, Seen, db
-from appliance.helpdesk.rendering import RenderError
+from appliance.helpdesk.models import Item, Message, Person, Seen, db
+from appliance.helpdesk.relaymodels import RelayEntry
+from appliance.outbound.render import RenderError
+from appliance.statuses import RelayState
 
 log = logging.getLogger("appliance.relay")
 
@@ -79,10 +81,10 @@ def catch_up(item: Item, person: Person, delay_seconds: int) -> bool:
     due = clock.now() + timedelta(seconds=delay_seconds)
     if entry is None:
         RelayEntry.create(message=answer, person=person, item=item, due_at=due)
-    elif entry.state in ("pending", "sent"):
+    elif entry.state in (RelayState.PENDING, RelayState.SENT):
         return False
     else:   # skipped or failed before: they never got it
-        RelayEntry.update(state="pending", due_at=due, done_at=None, mail=None,
+        RelayEntry.update(state=RelayState.PENDING, due_at=due, done_at=None, mail=None,
                           error=None).where(RelayEntry.id == entry.id).execute()
     log.info("relay item=%s to=%s: the new follower gets answer %s", item.id, person.email,
              answer.id)
@@ -98,9 +100,9 @@ def mark_seen(item: Item, person: Person, now: datetime | None = None) -> int:
             _, created = Seen.get_or_create(message=message, person=person,
                                             defaults={"at": now})
             count += created
-        (RelayEntry.update(state="seen", done_at=now)
+        (RelayEntry.update(state=RelayState.SEEN, done_at=now)
          .where(RelayEntry.item == item, RelayEntry.person == person,
-                RelayEntry.state == "pending").execute())
+                RelayEntry.state == RelayState.PENDING).execute())
     return count
 
 
@@ -125,7 +127,7 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
     a big item never holds back the rest for long); returns the number queued."""
     now = now or clock.now()
     due = (RelayEntry.select(RelayEntry.item, RelayEntry.person)
-           .where(RelayEntry.state == "pending", RelayEntry.due_at <= now)
+           .where(RelayEntry.state == RelayState.PENDING, RelayEntry.due_at <= now)
            .group_by(RelayEntry.item, RelayEntry.person)
            .order_by(fn.MIN(RelayEntry.due_at)).limit(limit))
     relay_on = templates.get("relay").enabled
@@ -135,7 +137,7 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
             # FOR UPDATE on PostgreSQL: a second box waits here, then finds them sent
             entries = list(for_update(RelayEntry.select().where(
                 RelayEntry.item == pair.item_id, RelayEntry.person == pair.person_id,
-                RelayEntry.state == "pending")))
+                RelayEntry.state == RelayState.PENDING)))
             if not entries:
                 continue  # another worker took them
             item, person = Item.get_by_id(pair.item_id), Person.get_by_id(pair.person_id)
@@ -164,8 +166,8 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
                                                      newest),
                                 kind="relay_automated", item=item,
                                 reason=f"not sent: relay of automatic messages: {why}")
-            state = "failed" if error else "sent" if mail else (
-                "seen" if not fresh else "skipped")
+            state = RelayState.FAILED if error else RelayState.SENT if mail else (
+                RelayState.SEEN if not fresh else RelayState.SKIPPED)
             ids = [e.id for e in entries]
             RelayEntry.update(state=state, mail=mail, done_at=now, error=error).where(
                 RelayEntry.id.in_(ids)).execute()

@@ -10,14 +10,12 @@ from datetime import datetime, timedelta
 from appliance import clock
 from appliance.helpdesk.automations import Engine, matches
 from appliance.helpdesk.models import Automation, AutomationRun, Item
-
-OPEN = ("open", "pending")
-PRIORITIES = ("low", "normal", "high", "urgent")
+from appliance.statuses import ACTIVE, Priority, words
 
 
 def sla_minutes(engine: Engine, priority: str) -> int:
-    return int(engine.setting(f"sla.{priority if priority in PRIORITIES else 'normal'}"
-                              f"_minutes"))
+    known = priority if priority in words(Priority) else Priority.NORMAL
+    return engine.setting(f"sla.{known}_minutes")
 
 
 def run(engine: Engine, now: datetime | None = None) -> int:
@@ -29,27 +27,27 @@ def run(engine: Engine, now: datetime | None = None) -> int:
         Automation.trigger.in_(("due_soon", "sla_breached", "time_elapsed"))))
     if not automations:
         return 0
-    lead = timedelta(hours=int(engine.setting("automations.due_soon_hours")))
+    lead = timedelta(hours=engine.setting("automations.due_soon_hours"))
     for automation in automations:
         if automation.trigger == "due_soon":
             items = Item.select().where(Item.due_at.is_null(False), Item.due_at <= now + lead,
-                                        Item.status.in_(OPEN))
+                                        Item.status.in_(ACTIVE))
             keyed = ((item, f"due:{clock.iso(item.due_at)}") for item in items)
         elif automation.trigger == "sla_breached":
             done = AutomationRun.select(AutomationRun.item).where(
                 AutomationRun.automation == automation.code, AutomationRun.key == "sla")
             late = None
-            for priority in PRIORITIES:
+            for priority in Priority:
                 cutoff = now - timedelta(minutes=sla_minutes(engine, priority))
                 clause = (Item.priority == priority) & (Item.created_at <= cutoff)
                 late = clause if late is None else late | clause
             items = Item.select().where(Item.first_response_at.is_null(True),
-                                        Item.status.in_(OPEN), late, Item.id.not_in(done))
+                                        Item.status.in_(ACTIVE), late, Item.id.not_in(done))
             keyed = ((item, "sla") for item in items)
         else:
             hours = float((automation.conditions or {}).get("hours", 24))
             items = Item.select().where(Item.updated_at <= now - timedelta(hours=hours),
-                                        Item.status.in_(OPEN))
+                                        Item.status.in_(ACTIVE))
             keyed = ((item, f"elapsed:{clock.iso(item.updated_at)}") for item in items)
         for item, key in list(keyed):   # read first: no open cursor under the writes
             if matches(automation, item) and engine.fire(automation, item, key, now):

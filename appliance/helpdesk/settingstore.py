@@ -2,14 +2,29 @@
 (definitions, defaults and validation are in :mod:`appliance.settings`)."""
 from __future__ import annotations
 
+from typing import Any
+
 from appliance.helpdesk.models import Setting, db
-from appliance.settings import SettingError, default, validate
+from appliance.settings import SettingError, default, typed, validate
 
 
 def current(key: str, domain: str) -> str:
-    """A setting's value: the admin's, else its default for this box's domain."""
+    """A setting's stored form (what ``settings get`` prints and the panel's forms show):
+    the admin's, else its default for this box's domain."""
     row = Setting.get_or_none(Setting.key == key)
     return row.value if row else default(key, domain)
+
+
+def value(key: str, domain: str) -> Any:
+    """A setting as code uses it: typed by its definition (int, bool, list, str)."""
+    return typed(key, current(key, domain))
+
+
+def values(keys: list[str], domain: str) -> dict[str, Any]:
+    """Several settings, typed, in one query."""
+    stored = {row.key: row.value for row in Setting.select().where(Setting.key.in_(keys))}
+    return {key: typed(key, stored[key] if key in stored else default(key, domain))
+            for key in keys}
 
 
 def store(values: dict[str, str]) -> dict[str, str]:

@@ -15,8 +15,8 @@ from jinja2.exceptions import SecurityError
 
 from appliance import clock
 from appliance.helpdesk.models import TemplateOverride, db
-from appliance.helpdesk.rendering import Appearance, Rendered, RenderError, default_source
-from appliance.helpdesk.rendering import render_email, render_part
+from appliance.outbound.render import Appearance, Rendered, RenderError, default_source
+from appliance.outbound.render import render_email, render_part
 from appliance.helpdesk.sandbox import budget
 
 MAX_SOURCE = 20_000   # characters of a subject or a body: mail templates are a page or two

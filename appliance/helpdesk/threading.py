@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from peewee import fn
 
 from appliance import mailids
-from appliance.helpdesk.models import Follower, Item, Message, OutgoingMail, Person
+from appliance.helpdesk.models import Follower, Item, Message, Person
+from appliance.outbound.models import OutgoingMail
 
 TAG = re.compile(r"\[#(\d{1,12})\]")
 
@@ -80,7 +81,7 @@ def answers_staff_mail(in_reply_to: list[str], references: list[str]) -> bool:
 def was_sent_to(mail: OutgoingMail | None, email: str | None) -> bool:
     if mail is None or not email:
         return False
-    from appliance.helpdesk.models import OutgoingRecipient
+    from appliance.outbound.models import OutgoingRecipient
     return (OutgoingRecipient.select().where(OutgoingRecipient.mail == mail,
                                              fn.LOWER(OutgoingRecipient.email) == email.lower())
             .exists())

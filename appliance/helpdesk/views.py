@@ -6,6 +6,7 @@ from appliance.clock import iso
 from appliance.mailids import audience
 from appliance.helpdesk import following
 from appliance.helpdesk.models import IncomingMail, Item, Message, Person
+from appliance.statuses import UNFINISHED, OutgoingStatus
 
 
 def person(row: Person | None) -> dict | None:
@@ -22,7 +23,8 @@ def item_summaries(items) -> list[dict]:
     list take 30,000 queries)."""
     from peewee import ModelSelect
 
-    from appliance.helpdesk.models import Follower, ItemType, OutgoingMail, OutgoingRecipient
+    from appliance.helpdesk.models import Follower, ItemType
+    from appliance.outbound.models import OutgoingMail, OutgoingRecipient
     if isinstance(items, ModelSelect):
         # the columns a summary shows, as tuples: no description, no model objects
         rows = list(items.select(
@@ -56,7 +58,8 @@ def item_summaries(items) -> list[dict]:
                                                         OutgoingMail.item)
                                .join(OutgoingMail)
                                .where(OutgoingMail.item.in_(item_ids),
-                                      OutgoingRecipient.status == "bounced").tuples()):
+                                      OutgoingRecipient.status == OutgoingStatus.BOUNCED)
+                               .tuples()):
             bounced.setdefault(item_id, set()).add(email)
         for person_id, email, name in (Person.select(Person.id, Person.email, Person.name)
                                        .where(Person.id.in_(requesters)
@@ -144,19 +147,20 @@ def stored_message(row: IncomingMail, spool_dir) -> bytes | None:
 
 
 def outgoing_json(mail, full: bool = False) -> dict:
-    from appliance.helpdesk.models import OutgoingEvent, OutgoingRecipient
+    from appliance.outbound.models import OutgoingEvent, OutgoingRecipient
     recipients = list(mail.recipients.order_by(OutgoingRecipient.id))
     doc = {"id": mail.id, "created_at": iso(mail.created_at),
            "to": [r.email for r in recipients], "subject": mail.subject,
            "status": mail.status, "item_id": mail.item_id, "kind": mail.kind,
            "audience": audience(mail.message_id) or "customer",
            "message_id": mail.message_id, "attempts": mail.attempts,
-           "next_attempt_at": iso(mail.next_attempt_at) if mail.status in (
-               "queued", "deferred") else None,
+           "next_attempt_at": iso(mail.next_attempt_at) if mail.status in UNFINISHED
+           else None,
            "recipients": [{"email": r.email, "status": r.status, "remote": r.remote,
                            "reply": r.reply} for r in recipients],
            # suppressed: why auto-reply protection kept it back (it was never sent)
-           "reason": next((r.reply for r in recipients if r.status == "suppressed"), None)}
+           "reason": next((r.reply for r in recipients
+                           if r.status == OutgoingStatus.SUPPRESSED), None)}
     if full:
         doc["raw"] = bytes(mail.raw).decode("utf-8", "replace")
         doc["events"] = [{"at": iso(e.at), "event": e.event, "detail": e.detail}
@@ -166,7 +170,7 @@ def outgoing_json(mail, full: bool = False) -> dict:
 
 
 def search_outgoing(query: str | None = None, limit: int = 200, offset: int = 0):
-    from appliance.helpdesk.models import OutgoingMail, OutgoingRecipient
+    from appliance.outbound.models import OutgoingMail, OutgoingRecipient
     rows = OutgoingMail.select().order_by(OutgoingMail.created_at.desc(),
                                           OutgoingMail.id.desc())
     if query:

@@ -35,13 +35,15 @@ from appliance.config import Config, ConfigError
 from appliance.helpdesk import (capture, dialect, faults, intake, relay, scheduler,
                                 settingstore)
 from appliance.helpdesk.automations import Engine
-from appliance.helpdesk.mailer import Mailer
+from appliance.outbound.mailer import Mailer
 from appliance.helpdesk.database import database_problem, open_database
 from appliance.helpdesk.models import IncomingMail
-from appliance.mta import deliverer, limits
+from appliance.outbound import queue, runner
+from appliance.mta import limits
 from appliance.mta.auth import AuthResults, authenticate
 from appliance.mta.spool import Doorbell, Entry, Spool
 from appliance.processes import die_with_parent
+from appliance.statuses import IncomingAction
 
 log = logging.getLogger("appliance.worker")
 FULL_BELOW = 1 << 20   # bytes free under which a database that cannot open means: disk full
@@ -239,13 +241,14 @@ class Worker:
     def housekeeping(self) -> None:
         """Finished log entries and processed spool files past ``retention.hours`` go;
         failed entries and unfinished mail stay."""
-        hours = float(settingstore.current("retention.hours", self.cfg.domain))
+        hours = settingstore.value("retention.hours", self.cfg.domain)
         purged = self.spool.purge_done(hours * 3600)
         old = clock.now() - timedelta(hours=hours)
         removed = (IncomingMail.delete()
-                   .where(IncomingMail.received_at < old, IncomingMail.action != "failed")
+                   .where(IncomingMail.received_at < old,
+                          IncomingMail.action != IncomingAction.FAILED)
                    .execute())
-        removed += deliverer.purge_finished()
+        removed += queue.purge_finished(hours=hours)
         if purged or removed:
             log.info("housekeeping: %d spool files and %d log entries past "
                      "retention removed", purged, removed)
@@ -276,7 +279,7 @@ class Worker:
             try:
                 # no delivery status written into a deleted file: the main loop stops
                 counts = ({"messages": 0} if database_problem()
-                          else deliverer.deliver_due(self.cfg))
+                          else runner.deliver_due(self.cfg))
                 if counts["messages"]:
                     summary = " ".join(f"{k}={v}" for k, v in counts.items() if v)
                     log.info("delivery run: %s", summary)

@@ -7,12 +7,12 @@ from types import SimpleNamespace
 
 import bottle
 
-from appliance.helpdesk import capture
+from appliance.helpdesk import capture, settingstore
 from appliance.helpdesk.models import Blocked, Item
-from appliance.helpdesk.rendering import Appearance, render_email
+from appliance.outbound.render import Appearance, render_email
 from appliance.settings import SettingError, validate
 from appliance.webadmin.mailpages import frame
-from appliance.webadmin.pages import done, field, render, save_settings, setting_value
+from appliance.webadmin.pages import done, field, render, save_settings
 
 SAMPLE_SUBJECT = "[#{{ item.id }}] {{ item.title }}"
 SAMPLE_BODY = ("Hello Ben,\n\nthanks for the photos. A technician comes by on Thursday "
@@ -30,7 +30,7 @@ def preview_email(cfg, values: dict[str, str]):
                 return validate(key, values[key])
             except SettingError:
                 pass
-        return setting_value(key, cfg.domain)
+        return settingstore.current(key, cfg.domain)
     appearance = Appearance.load(lookup)
     try:  # the message center's relay email, once it exists (issue 5)
         from appliance.helpdesk import templates
@@ -53,7 +53,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         fields = [field(k, cfg.domain, values.get(k), errors.get(k)) for k in APPEARANCE_KEYS]
         query = bottle.urlencode({f["name"]: f["value"] for f in fields})
         return render("appearance.html", tab="appearance", fields=fields,
-                      preview_query=query, from_address=setting_value(
+                      preview_query=query, from_address=settingstore.current(
                           "outbound.from_address", cfg.domain))
 
     @app.get("/admin/email/appearance", **admin)
@@ -117,14 +117,14 @@ def routes(app: bottle.Bottle, cfg) -> None:
         alias = capture.support_alias(cfg.domain)
         addresses = [(t.name, address, address == alias)
                      for address, t in capture.capture_types(cfg.domain).items()]
-        from_address = setting_value("outbound.from_address", cfg.domain)
+        from_address = settingstore.current("outbound.from_address", cfg.domain)
         # The forwarding examples name the admin's own mailbox, never one on the box's
         # domain (which only this box receives and nobody forwards from).
         mailbox = None if alias or from_address.lower().endswith(f"@{cfg.domain}") \
             else from_address
         return render("capture.html", addresses=addresses, domain=cfg.domain,
-                      agent_forwarding=setting_value("intake.agent_forwarding",
-                                                     cfg.domain) == "true",
+                      agent_forwarding=settingstore.value("intake.agent_forwarding",
+                                                          cfg.domain),
                       forwarding_help=field("intake.agent_forwarding", cfg.domain)["help"],
                       mailbox=mailbox, from_address=from_address,
                       confirmations=capture.forwarding_confirmations())

@@ -9,7 +9,8 @@ from functools import wraps
 import bottle
 
 from appliance import clock
-from appliance.helpdesk.models import IncomingMail, Item, OutgoingMail, User
+from appliance.helpdesk.models import IncomingMail, Item, User
+from appliance.outbound.models import OutgoingMail
 from appliance.helpdesk.views import incoming_json, item_full, item_summaries, outgoing_json
 from appliance.webadmin import queries
 from appliance.webadmin.models import ApiToken, digest

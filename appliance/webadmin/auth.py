@@ -204,7 +204,7 @@ def issue_token(user: User, valid: timedelta = RESET_VALID) -> str:
 
 
 def send_reset(cfg, user: User) -> None:
-    from appliance.helpdesk.mailer import Mailer
+    from appliance.outbound.mailer import Mailer
     mailer = Mailer(cfg)
     person = Person.get_by_id(user.person_id)
     subject, body = reset_template()

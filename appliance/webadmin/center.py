@@ -19,13 +19,14 @@ import bottle
 from markupsafe import escape
 
 from appliance.helpdesk import automations, failures, templates
-from appliance.helpdesk.conversation import PRIORITIES, STATUSES
 from appliance.helpdesk.models import Automation, ItemType
-from appliance.helpdesk.rendering import Appearance, RenderError
+from appliance.helpdesk.settingstore import current as stored_setting
+from appliance.outbound.render import Appearance, RenderError
+from appliance.statuses import ItemStatus, Priority, words
 from appliance.webadmin import security
 from appliance.webadmin.auth import safe_next
 from appliance.webadmin.mailpages import frame
-from appliance.webadmin.pages import done, render, setting_value
+from appliance.webadmin.pages import done, render
 
 BASE = "/admin/email/message-center"
 KINDS = {"relay": "Relay email", "automated_message": "Automated message",
@@ -104,7 +105,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
     admin = {"role": "admin"}
 
     def appearance() -> Appearance:
-        return Appearance.load(lambda key: setting_value(key, cfg.domain))
+        return Appearance.load(lambda key: stored_setting(key, cfg.domain))
 
     def editor(template, subject=None, body=None, error=None) -> dict:
         """What the template form (the partial ``_template_form.html``) needs."""
@@ -179,7 +180,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
             return frame(f'<p style="font:14px Arial,sans-serif;color:#b91c1c;padding:12px">'
                          f'<b>This template cannot be shown:</b> {escape(str(exc))}</p>')
         look = appearance()
-        sender = f"{look.from_name(None)} <{setting_value('outbound.from_address', cfg.domain)}>"
+        sender = f"{look.from_name(None)} <{stored_setting('outbound.from_address', cfg.domain)}>"
         head = (f'<div style="font:13px Arial,sans-serif;color:#52606d;padding:8px 12px;'
                 f'border-bottom:1px solid #e4e7eb;background:#fff">'
                 f'<div><b>From:</b> {escape(sender)}</div>'
@@ -191,7 +192,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def template_reset(name):
         template = _template(name)
         if bottle.request.forms.get("confirm") != "yes":
-            from appliance.helpdesk.rendering import default_source
+            from appliance.outbound.render import default_source
             return render("confirm.html", tab="message-center",
                           title=f"Reset “{template.spec.title}” to its default text?",
                           lead="Your edited subject and body are replaced by the text the "
@@ -242,8 +243,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
                       failure=failures.of_automation(automation.code),
                       triggers=automations.TRIGGERS,
                       types=[t.name for t in ItemType.select().order_by(ItemType.name)],
-                      channels=automations.CHANNELS, statuses=STATUSES,
-                      priorities=PRIORITIES, recipients=RECIPIENT_WORDS,
+                      channels=automations.CHANNELS, statuses=words(ItemStatus),
+                      priorities=words(Priority), recipients=RECIPIENT_WORDS,
                       message_templates=[s for s in templates.SPECS.values()
                                          if s.kind == "automated_message"],
                       email_templates=[s for s in templates.SPECS.values()

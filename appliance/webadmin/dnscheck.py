@@ -5,18 +5,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from appliance import dnsresolver, resolving
-from appliance.helpdesk.settingstore import current as setting
-from appliance.mta.dkim import Record, dns_records
+from appliance.outbound.sign import Record, configured_records
 
 
 def records(cfg) -> list[Record]:
     """The same records, from the same settings, as ``appliance dkim dns``."""
-    smarthost = None
-    if setting("outbound.mode", cfg.domain) == "smarthost":
-        smarthost = setting("outbound.smarthost", cfg.domain) or None
-    return dns_records(cfg, setting("outbound.from_address", cfg.domain),
-                       ed25519=setting("dkim.ed25519", cfg.domain) == "true",
-                       smarthost=smarthost)
+    return configured_records(cfg)
 
 
 def _norm(value: str) -> str:

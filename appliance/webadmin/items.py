@@ -10,11 +10,12 @@ from peewee import JOIN
 
 from appliance import addresses, clock
 from appliance.helpdesk import conversation, following, people, relay
-from appliance.helpdesk.settingstore import current as setting
-from appliance.helpdesk.models import (IncomingMail, Item, ItemType, Message, Person,
-                                       RelayEntry, User, db)
+from appliance.helpdesk.settingstore import value as setting
+from appliance.helpdesk.models import IncomingMail, Item, ItemType, Message, Person, User, db
+from appliance.helpdesk.relaymodels import RelayEntry
 from appliance.helpdesk.views import AUTOMATED_WORDS, automated_kind, item_summary
 from appliance.settings import SettingError
+from appliance.statuses import ItemStatus, Priority, RelayState, words
 from appliance.webadmin import queries, security
 from appliance.webadmin.pages import Paging, done, render
 
@@ -22,7 +23,7 @@ from appliance.webadmin.pages import Paging, done, render
 def post(cfg, item: Item, author: Person, body: str, internal: bool) -> tuple[Message, str]:
     """Post through :func:`conversation.post`, which queues the relay; the second value
     says in words what happens next."""
-    delay = int(setting("relay.delay_seconds", cfg.domain))
+    delay = setting("relay.delay_seconds", cfg.domain)
     message = conversation.post(item, author, body, internal, relay_delay=delay)
     waiting = [e.person.email for e in RelayEntry.select().where(RelayEntry.message == message)]
     if not waiting:
@@ -74,7 +75,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
                                         offset=paging.offset))
         return render("items.html", rows=rows, paging=paging, filters=filters,
                       types=[t.name for t in ItemType.select().order_by(ItemType.name)],
-                      statuses=queries.ITEM_STATUSES,
+                      statuses=words(ItemStatus),
                       has_assignee=True)
 
     @app.get("/items/<item_id:int>")
@@ -98,7 +99,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
                       followers=people.followers(item), copied=following.copied(item),
                       bounced=summary["bounced"],
                       requester_bounced=summary["requester_bounced"],
-                      statuses=conversation.STATUSES, priorities=conversation.PRIORITIES,
+                      statuses=words(ItemStatus), priorities=words(Priority),
                       assignees=users(),
                       due_value=clock.iso(item.due_at)[:16] if item.due_at else "",
                       reply_error=reply_error, draft=draft,
@@ -132,7 +133,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def change_status(item_id):
         item = _item(item_id)
         status = bottle.request.forms.getunicode("status") or ""
-        if status not in conversation.STATUSES:
+        if status not in words(ItemStatus):
             bottle.abort(400, "Unknown status.")
         conversation.update(item, status=status)
         done(f"Status set to {status}.", f"/items/{item_id}")
@@ -169,13 +170,13 @@ def routes(app: bottle.Bottle, cfg) -> None:
         email = addresses.normalize(value)
         if not email:
             done(f"Not an email address: {value}", f"/items/{item_id}#followers")
-        delay = int(setting("relay.delay_seconds", cfg.domain))
+        delay = setting("relay.delay_seconds", cfg.domain)
         with db.atomic():
             person = people.get(addresses.Person(email, None))
             added = conversation.add_follower(item, person, delay)
         caught_up = added and RelayEntry.select().where(
             RelayEntry.item == item, RelayEntry.person == person,
-            RelayEntry.state == "pending").exists()
+            RelayEntry.state == RelayState.PENDING).exists()
         done(f"{email} {'now follows' if added else 'already follows'} this item"
              + (f"; they get the last answer by email within {delay} s." if caught_up
                 else "."), f"/items/{item_id}#followers")

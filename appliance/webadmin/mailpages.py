@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import bottle
 
-from appliance.helpdesk.models import IncomingMail, OutgoingMail
+from appliance.helpdesk import settingstore
+from appliance.helpdesk.models import IncomingMail
+from appliance.outbound.models import OutgoingMail
 from appliance.helpdesk.views import incoming_json, outgoing_json, stored_message
+from appliance.statuses import IncomingAction, OutgoingStatus, words
 from appliance.webadmin import mailview, queries
-from appliance.webadmin.pages import Paging, done, field, render, save_settings, setting_value
+from appliance.webadmin.pages import Paging, done, field, render, save_settings
 
 SMTP_KEYS = ["outbound.mode", "outbound.smarthost", "outbound.security",
              "outbound.username", "outbound.password", "outbound.from_address"]
@@ -34,7 +37,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         text, status = (q.getunicode("q") or "").strip(), q.getunicode("status") or ""
         paging = Paging()
         mails = paging.cut(queries.outgoing(text, status if status in
-                                            queries.OUTGOING_STATUSES else "",
+                                            words(OutgoingStatus) else "",
                                             paging.size + 1, paging.offset))
         recipients = queries.outgoing_recipients(mails)
         suppressed = queries.suppressed_reasons(mails)
@@ -43,13 +46,14 @@ def routes(app: bottle.Bottle, cfg) -> None:
         fields = {k: field(k, cfg.domain, values.get(k), errors.get(k)) for k in SMTP_KEYS}
         host, _, port = (values.get("outbound.smarthost")
                          if "outbound.smarthost" in values
-                         else setting_value("outbound.smarthost", cfg.domain)).rpartition(":")
+                         else settingstore.current("outbound.smarthost", cfg.domain)
+                         ).rpartition(":")
         from_default = fields["outbound.from_address"]["value"] == \
             fields["outbound.from_address"]["default"]
         return render("outgoing.html", tab="outgoing", mails=mails, recipients=recipients,
                       suppressed=suppressed,
                       paging=paging, q=text, status=status,
-                      statuses=queries.OUTGOING_STATUSES, fields=fields,
+                      statuses=words(OutgoingStatus), fields=fields,
                       smtp_host=host, smtp_port=port or "587", errors=errors,
                       from_default=from_default, test=test, test_to=test_to)
 
@@ -87,14 +91,13 @@ def routes(app: bottle.Bottle, cfg) -> None:
 
     @app.post("/admin/email/outgoing/test", **admin)
     def outgoing_test():
-        from appliance.cli import CommandError
-        from appliance.commands.outbound import run_test
-        from appliance.mta import delivery
+        from appliance.outbound import transport
+        from appliance.outbound.checks import run_test
         to = (bottle.request.forms.getunicode("to") or "").strip()
         try:
             steps = run_test(cfg, to)
             error = None
-        except (CommandError, delivery.DeliveryError, OSError) as exc:
+        except (transport.DeliveryError, OSError) as exc:
             steps, error = [], getattr(exc, "reason", None) or str(exc)
         ok = bool(steps) and not error and all(s[1] is not False for s in steps)
         test = {"ok": ok, "error": error,
@@ -109,7 +112,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         raw = bytes(mail.raw)
         parsed = mailview.parse(raw)
         dkim = mailview.dkim_results(cfg, raw, mail.mail_from,
-                                     setting_value("dkim.ed25519", cfg.domain) == "true")
+                                     settingstore.value("dkim.ed25519", cfg.domain))
         return render("outgoing_detail.html", tab="outgoing", doc=doc, parsed=parsed,
                       dkim=dkim, headers=mailview.raw_headers(raw))
 
@@ -126,10 +129,10 @@ def routes(app: bottle.Bottle, cfg) -> None:
         text, action = (q.getunicode("q") or "").strip(), q.getunicode("action") or ""
         paging = Paging()
         rows = paging.cut(queries.incoming(text, action if action in
-                                           queries.INCOMING_ACTIONS else "",
+                                           words(IncomingAction) else "",
                                            paging.size + 1, paging.offset))
         return render("incoming.html", tab="incoming", rows=rows, paging=paging, q=text,
-                      action=action, actions=queries.INCOMING_ACTIONS)
+                      action=action, actions=words(IncomingAction))
 
     def _incoming(entry_id):
         return IncomingMail.get_or_none(IncomingMail.id == entry_id) or bottle.abort(

@@ -82,7 +82,7 @@ def dkim_results(cfg, raw: bytes, from_address: str, ed25519: bool) -> list[dict
     tells the admin to publish (what a receiver sees once they are published)."""
     from appliance import dnsresolver
     from appliance.mta import auth_dkim
-    from appliance.mta.dkim import dns_records
+    from appliance.outbound.sign import dns_records
     table = {}
     for record in dns_records(cfg, from_address, ed25519=ed25519):
         if record.type == "TXT" and "._domainkey." in record.name:

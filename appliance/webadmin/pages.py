@@ -88,10 +88,6 @@ class Paging:
         return bottle.request.path + "?" + bottle.urlencode(query)
 
 
-def setting_value(key: str, domain: str) -> str:
-    return read_setting(key, domain)
-
-
 def save_settings(values: dict[str, str]) -> dict[str, str]:
     """Validate and store settings together (see settingstore.store)."""
     return store_settings(values)
@@ -100,7 +96,7 @@ def save_settings(values: dict[str, str]) -> dict[str, str]:
 def field(key: str, domain: str, value: str | None = None, error: str | None = None) -> dict:
     """What a template needs to show one setting as a form field."""
     spec = SETTINGS[key]
-    current = setting_value(key, domain) if value is None else value
+    current = read_setting(key, domain) if value is None else value
     return {"key": key, "name": key.replace(".", "__"), "help": spec.help,
             "value": "" if spec.secret else current, "is_set": bool(current),
             "secret": spec.secret, "error": error,

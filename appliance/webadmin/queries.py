@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from peewee import JOIN
 
-from appliance.helpdesk.models import (IncomingMail, Item, ItemType, OutgoingMail,
-                                       OutgoingRecipient, Person, db)
+from appliance.helpdesk.models import IncomingMail, Item, ItemType, Person, db
+from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 from appliance.helpdesk.dialect import is_sqlite
+from appliance.statuses import OutgoingStatus
 from appliance.webadmin.search import item_number, match_expression, pg_search_ids
-
-ITEM_STATUSES = ["open", "pending", "resolved", "closed"]
-INCOMING_ACTIONS = ["created", "appended", "ignored", "failed"]
-OUTGOING_STATUSES = ["queued", "deferred", "delivered", "bounced", "failed", "suppressed"]
 
 
 def _search_ids(fts: str, table: str, expression: str, where: list[tuple[str, object]],
@@ -137,7 +134,7 @@ def outgoing(text: str = "", status: str = "", limit: int = 50, offset: int = 0)
 
 def suppressed_reasons(mails) -> dict[int, str]:
     """Why each suppressed mail of a page was not sent, in one query."""
-    ids = [m.id for m in mails if m.status == "suppressed"]
+    ids = [m.id for m in mails if m.status == OutgoingStatus.SUPPRESSED]
     if not ids:
         return {}
     return {r.mail_id: r.reply or "" for r in

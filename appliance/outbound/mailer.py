@@ -1,19 +1,24 @@
 """Sending mail about items: render with the admin's appearance, compose, sign (last),
-queue.  The one path every email of the appliance takes into the outgoing queue."""
+queue.  The one path every email of the appliance takes into the outgoing queue: the
+helpdesk (automations, relay, postmaster, accounts) hands it a person and a template."""
 from __future__ import annotations
 
 import time
 
+from typing import Any
+
 from appliance import mailids
 from appliance.config import Config
+from appliance.helpdesk import settingstore
 from appliance.helpdesk.context import is_user
-from appliance.helpdesk.settingstore import current as setting
-from appliance.helpdesk.models import Item, Message, OutgoingMail, OutgoingRecipient, Person
-from appliance.helpdesk.rendering import Appearance, RenderError, render_email, render_part
+from appliance.helpdesk.models import Item, Message, Person
 from appliance.helpdesk.sandbox import budget
-from appliance.mta import outbox
-from appliance.mta.compose import Outgoing, compose
-from appliance.mta.dkim import Signer
+from appliance.outbound import queue
+from appliance.outbound.compose import Outgoing, compose
+from appliance.outbound.models import OutgoingMail, OutgoingRecipient
+from appliance.outbound.render import Appearance, RenderError, render_email, render_part
+from appliance.outbound.settings import OutboundSettings
+from appliance.outbound.sign import Signer
 
 
 class Mailer:
@@ -21,23 +26,32 @@ class Mailer:
         self.cfg = cfg
         self.domain = cfg.domain
         self._signers: dict[tuple[str, bool], Signer] = {}
-        self._settings: dict[str, tuple[float, str]] = {}
+        self._settings: dict[str, tuple[float, Any]] = {}
+        self._outbound: tuple[float, OutboundSettings] | None = None
 
-    def setting(self, key: str) -> str:
-        """A setting's current value; read at most once a second per key, since a run
-        of mail asks for the same few settings for every message."""
+    def outbound(self) -> OutboundSettings:
+        """The outgoing settings (from address, DKIM, appearance) as one typed value,
+        read at most once a second: a run of mail asks the same for every message."""
+        now = time.monotonic()
+        if self._outbound is None or now - self._outbound[0] > 1.0:
+            self._outbound = (now, OutboundSettings.load(self.cfg))
+        return self._outbound[1]
+
+    def setting(self, key: str) -> Any:
+        """Any setting's current value, typed (:func:`settingstore.value`), for the
+        automations that send through this mailer; read at most once a second per key."""
         now = time.monotonic()
         cached = self._settings.get(key)
         if cached is None or now - cached[0] > 1.0:
-            cached = (now, setting(key, self.domain))
+            cached = (now, settingstore.value(key, self.domain))
             self._settings[key] = cached
         return cached[1]
 
     def appearance(self) -> Appearance:
-        return Appearance.load(self.setting)
+        return self.outbound().appearance
 
     def signer(self, from_address: str) -> Signer:
-        ed25519 = self.setting("dkim.ed25519") == "true"
+        ed25519 = self.outbound().ed25519
         key = (from_address.rsplit("@", 1)[-1].lower(), ed25519)
         if key not in self._signers:
             self._signers[key] = Signer.from_config(self.cfg, from_address, ed25519)
@@ -75,7 +89,7 @@ class Mailer:
         # The From name is ours: an agent's name, else the company's; never a name that
         # came in with mail (anyone can put "Your bank" there and have us sign it).
         agent = author if author is not None and is_user(author) else None
-        from_address = self.setting("outbound.from_address")
+        from_address = self.outbound().from_address
         message_id = mailids.make_message_id(self.domain, item.id if item else None,
                                              audience)
         refs = self.thread_ids(item, to.email) if item else []
@@ -89,10 +103,10 @@ class Mailer:
             auto_submitted=auto_submitted)
         signer = self.signer(from_address)
         signed = signer.sign(compose(out))
-        return outbox.enqueue(signed, mail_from=from_address, recipients=[to.email],
-                              subject=rendered.subject, message_id=message_id, kind=kind,
-                              item=item, conversation_message=conversation_message,
-                              signed_detail=describe(signer))
+        return queue.enqueue(signed, mail_from=from_address, recipients=[to.email],
+                             subject=rendered.subject, message_id=message_id, kind=kind,
+                             item=item, conversation_message=conversation_message,
+                             signed_detail=describe(signer))
 
     def suppress(self, *, to: Person, subject_source: str, context: dict, kind: str,
                  reason: str, item: Item | None = None) -> OutgoingMail:
@@ -103,8 +117,8 @@ class Mailer:
                 subject = " ".join(render_part("subject", subject_source, context).split())
         except RenderError:
             subject = f"[#{item.id}] {item.title}" if item else subject_source
-        return outbox.suppress(
-            mail_from=self.setting("outbound.from_address"), recipients=[to.email],
+        return queue.suppress(
+            mail_from=self.outbound().from_address, recipients=[to.email],
             subject=subject, kind=kind, item=item, reason=reason,
             message_id=mailids.make_message_id(self.domain, item.id if item else None))
 
@@ -113,7 +127,7 @@ class Mailer:
         """Compose, sign and queue one plain-text email of the box itself (no template, no
         item) to ``to``, with a received message attached as it came (in the caller's
         transaction); automated (``Auto-Submitted: auto-generated``)."""
-        from_address = self.setting("outbound.from_address")
+        from_address = self.outbound().from_address
         message_id = mailids.make_message_id(self.domain, audience=mailids.STAFF)
         out = Outgoing(
             from_address=from_address, from_name=self.appearance().from_name(None),
@@ -122,9 +136,9 @@ class Mailer:
             attached_message=attached_message)
         signer = self.signer(from_address)
         signed = signer.sign(compose(out))
-        return outbox.enqueue(signed, mail_from=from_address,
-                              recipients=[p.email for p in to], subject=subject,
-                              message_id=message_id, kind=kind, signed_detail=describe(signer))
+        return queue.enqueue(signed, mail_from=from_address,
+                             recipients=[p.email for p in to], subject=subject,
+                             message_id=message_id, kind=kind, signed_detail=describe(signer))
 
 
 def describe(signer: Signer) -> str:

@@ -44,6 +44,10 @@ TEXT_ENV = _environment(False)
 HTML_ENV = _environment(True)
 
 
+APPEARANCE_KEYS = ("appearance.company_name", "appearance.display_name", "appearance.header",
+                   "appearance.signature", "appearance.brand_color")
+
+
 @dataclass
 class Appearance:
     company_name: str

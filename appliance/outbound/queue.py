@@ -1,21 +1,19 @@
 """The outgoing queue: signed messages stored in the database with their recipients and
 events.  Enqueueing happens inside the caller's transaction, so a posted message and the
-mail that carries it commit together, and nothing committed is lost on a crash."""
+mail that carries it commit together, and nothing committed is lost on a crash.  Finished
+mail leaves the queue after ``retention.hours`` (:func:`purge_finished`)."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from appliance import clock
-from appliance.helpdesk.models import (Item, Message, OutgoingEvent, OutgoingMail,
-                                       OutgoingRecipient)
+from appliance.helpdesk import settingstore
+from appliance.helpdesk.models import Item, Message, db
+from appliance.outbound.models import OutgoingEvent, OutgoingMail, OutgoingRecipient
+from appliance.statuses import FINISHED, UNFINISHED, OutgoingStatus
 
 log = logging.getLogger("appliance.outbox")
-
-UNFINISHED = ("queued", "deferred")
-# suppressed: automated mail the box chose not to send (auto-reply protection: a rate
-# limit, a no-reply address, a recent bounce); kept in the log with the reason, never sent
-FINISHED = ("delivered", "bounced", "failed", "suppressed")
-STATUSES = UNFINISHED + FINISHED
 
 
 def event(mail: OutgoingMail, name: str, detail: str = "") -> None:
@@ -31,12 +29,12 @@ def enqueue(signed: bytes, *, mail_from: str, recipients: list[str], subject: st
     mail = OutgoingMail.create(created_at=now, kind=kind, item=item,
                                conversation_message=conversation_message, subject=subject,
                                message_id=message_id, mail_from=mail_from, raw=signed,
-                               status="queued", next_attempt_at=now)
+                               status=OutgoingStatus.QUEUED, next_attempt_at=now)
     OutgoingRecipient.insert_many(
-        [(mail.id, email, "queued", now) for email in recipients],
+        [(mail.id, email, OutgoingStatus.QUEUED, now) for email in recipients],
         fields=[OutgoingRecipient.mail, OutgoingRecipient.email, OutgoingRecipient.status,
                 OutgoingRecipient.updated_at]).execute()
-    events = [(mail.id, now, "queued", f"{kind} to {', '.join(recipients)}"[:2000])]
+    events = [(mail.id, now, OutgoingStatus.QUEUED, f"{kind} to {', '.join(recipients)}"[:2000])]
     if signed_detail:
         events.append((mail.id, now, "signed", signed_detail[:2000]))
     OutgoingEvent.insert_many(events, fields=[OutgoingEvent.mail, OutgoingEvent.at,
@@ -54,24 +52,43 @@ def suppress(*, mail_from: str, recipients: list[str], subject: str, message_id:
     now = clock.now()
     mail = OutgoingMail.create(created_at=now, kind=kind, item=item, subject=subject,
                                message_id=message_id, mail_from=mail_from, raw=b"",
-                               status="suppressed", finished_at=now)
+                               status=OutgoingStatus.SUPPRESSED, finished_at=now)
     for email in recipients:
-        OutgoingRecipient.create(mail=mail, email=email, status="suppressed",
+        OutgoingRecipient.create(mail=mail, email=email, status=OutgoingStatus.SUPPRESSED,
                                  reply=reason[:2000], updated_at=now)
-    event(mail, "suppressed", reason)
+    event(mail, OutgoingStatus.SUPPRESSED, reason)
     log.info("suppressed outgoing=%s kind=%s item=%s to=%s: %s", mail.id, kind,
              item.id if item else "-", ",".join(recipients), reason)
     return mail
 
 
-def overall_status(statuses: list[str]) -> str:
+def overall_status(statuses: list[str]) -> OutgoingStatus:
     """One status for a message from its recipients' statuses."""
-    if any(s == "queued" for s in statuses) and not any(s == "deferred" for s in statuses):
-        return "queued"
+    if OutgoingStatus.QUEUED in statuses and OutgoingStatus.DEFERRED not in statuses:
+        return OutgoingStatus.QUEUED
     if any(s in UNFINISHED for s in statuses):
-        return "deferred"
-    if statuses and all(s == "delivered" for s in statuses):
-        return "delivered"
-    if any(s == "bounced" for s in statuses):
-        return "bounced"
-    return "failed"
+        return OutgoingStatus.DEFERRED
+    if statuses and all(s == OutgoingStatus.DELIVERED for s in statuses):
+        return OutgoingStatus.DELIVERED
+    if OutgoingStatus.BOUNCED in statuses:
+        return OutgoingStatus.BOUNCED
+    return OutgoingStatus.FAILED
+
+
+def purge_finished(now: datetime | None = None, hours: int | None = None) -> int:
+    """Remove finished messages older than ``hours`` (``retention.hours``); never an
+    unfinished one."""
+    now = now or clock.now()
+    if hours is None:
+        hours = settingstore.value("retention.hours", "")
+    cutoff = now - timedelta(hours=hours)
+    old = (OutgoingMail.status.in_(FINISHED) & OutgoingMail.finished_at.is_null(False)
+           & (OutgoingMail.finished_at < cutoff))
+    with db.atomic():
+        ids = [m.id for m in OutgoingMail.select(OutgoingMail.id).where(old)]
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            OutgoingEvent.delete().where(OutgoingEvent.mail.in_(part)).execute()
+            OutgoingRecipient.delete().where(OutgoingRecipient.mail.in_(part)).execute()
+            OutgoingMail.delete().where(OutgoingMail.id.in_(part)).execute()
+    return len(ids)

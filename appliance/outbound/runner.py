@@ -1,4 +1,5 @@
-"""Delivering the outgoing queue: take the mail that is due, send it, record what happened.
+"""The queue runner: take the outgoing mail that is due, send it through the transport
+(:mod:`appliance.outbound.transport`), record what happened, schedule the retry.
 
 ``deliver_due`` claims due rows with one conditional UPDATE (their ``next_attempt_at`` moves
 a lease ahead), so two workers never send the same message, and a run that is killed leaves
@@ -8,6 +9,7 @@ message's outcome is committed in its own transaction right after its SMTP trans
 
 Retries follow ``outbound.retry_intervals`` (after attempt n wait interval n, the last one
 repeating); past ``outbound.max_lifetime_hours`` the recipients still open are ``failed``.
+A run reads its settings once (:class:`OutboundSettings`).
 """
 from __future__ import annotations
 
@@ -18,29 +20,30 @@ from datetime import datetime, timedelta
 
 from appliance import clock, dnsresolver
 from appliance.config import Config
-from appliance.helpdesk.models import OutgoingEvent, OutgoingMail, OutgoingRecipient, db
-from appliance.mta import delivery, outbox
+from appliance.helpdesk.models import db
+from appliance.outbound import queue, transport
+from appliance.outbound.models import OutgoingEvent, OutgoingMail, OutgoingRecipient
+from appliance.outbound.settings import OutboundSettings
+from appliance.statuses import UNFINISHED, OutgoingStatus
 
 log = logging.getLogger("appliance.delivery")
 
 LEASE = timedelta(minutes=15)   # a claimed row is someone's for this long
 BATCH = 200                     # messages claimed per run
+# what a run counts (a run never suppresses or queues)
+OUTCOMES = (OutgoingStatus.DELIVERED, OutgoingStatus.DEFERRED, OutgoingStatus.BOUNCED,
+            OutgoingStatus.FAILED)
 
 
-def _setting(key: str, domain: str = "") -> str:
-    from appliance.helpdesk.settingstore import current as setting
-    return setting(key, domain)
-
-
-def retry_delay(attempts: int, intervals: str) -> int:
+def retry_delay(attempts: int, intervals: list[int]) -> int:
     """Seconds to wait after attempt number ``attempts`` (1 = the first attempt)."""
-    values = [int(v) for v in intervals.split(",") if v.strip()] or [300]
+    values = intervals or [300]
     return values[min(max(attempts, 1), len(values)) - 1]
 
 
 def claim(now: datetime, limit: int = BATCH) -> list[int]:
     """Take up to ``limit`` due messages for this run; returns their ids."""
-    due = ((OutgoingMail.status.in_(outbox.UNFINISHED))
+    due = ((OutgoingMail.status.in_(UNFINISHED))
            & (OutgoingMail.next_attempt_at <= now))
     sub = (OutgoingMail.select(OutgoingMail.id).where(due)
            .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id).limit(limit))
@@ -53,11 +56,11 @@ def claim(now: datetime, limit: int = BATCH) -> list[int]:
 _resolvers: dict = {}
 
 
-def _resolver_for(cfg: Config) -> dnsresolver.Resolver:
+def _resolver_for(cfg: Config, settings: OutboundSettings) -> dnsresolver.Resolver:
     """The resolver the ini names: a table file (read afresh each run) or real DNS."""
     from appliance import resolving
-    if cfg.get("dns.table"):
-        return dnsresolver.TableResolver.from_file(cfg.get("dns.table"))
+    if settings.dns_table:
+        return dnsresolver.TableResolver.from_file(settings.dns_table)
     if cfg.path not in _resolvers:
         _resolvers[cfg.path] = resolving.configure(cfg)
     return _resolvers[cfg.path]
@@ -68,13 +71,12 @@ def deliver_due(cfg: Config, now: datetime | None = None,
                 rng: random.Random | None = None) -> dict:
     """One delivery run over what is due at ``now``; returns counts per outcome."""
     now = (now or clock.now()).replace(microsecond=0)   # stored times have whole seconds
-    counts = {"messages": 0, "connections": 0, "delivered": 0, "deferred": 0, "bounced": 0,
-              "failed": 0}
+    counts = {"messages": 0, "connections": 0, **dict.fromkeys(OUTCOMES, 0)}
     ids = claim(now)
     if not ids:
         return counts
     counts["messages"] = len(ids)
-    setting = delivery.settings_reader(cfg)
+    settings = OutboundSettings.load(cfg)
     lease_end = now + LEASE
     # destination key -> [(mail id, [recipient emails])]; what each mail still waits for
     groups: dict[str, list[tuple[int, list[str]]]] = defaultdict(list)
@@ -82,20 +84,20 @@ def deliver_due(cfg: Config, now: datetime | None = None,
     for mail_id in ids:
         open_rcpts = [r.email for r in OutgoingRecipient.select().where(
             (OutgoingRecipient.mail == mail_id)
-            & OutgoingRecipient.status.in_(outbox.UNFINISHED)).order_by(OutgoingRecipient.id)]
+            & OutgoingRecipient.status.in_(UNFINISHED)).order_by(OutgoingRecipient.id)]
         by_dest: dict[str, list[str]] = defaultdict(list)
         for email in open_rcpts:
-            by_dest[delivery.destination_key(cfg, email, setting)].append(email)
+            by_dest[transport.destination_key(settings, email)].append(email)
         waiting[mail_id] = len(by_dest)
         for key, emails in by_dest.items():
             groups[key].append((mail_id, emails))
         if not by_dest:
-            _finish(mail_id, now, lease_end, setting, counts)
-    resolver = resolver or (_resolver_for(cfg) if setting("outbound.mode") == "direct"
+            _finish(mail_id, now, lease_end, settings, counts)
+    resolver = resolver or (_resolver_for(cfg, settings) if settings.mode == "direct"
                             else dnsresolver.get_resolver())
     for key, work in groups.items():
-        dest = delivery.resolve(cfg, key, resolver, rng, setting)
-        with delivery.session_for(cfg, dest) as session:
+        dest = transport.resolve(settings, key, resolver, rng)
+        with transport.session_for(settings, dest) as session:
             for mail_id, emails in work:
                 mail = OutgoingMail.get_or_none(OutgoingMail.id == mail_id)
                 if mail is None:   # deleted meanwhile
@@ -103,23 +105,23 @@ def deliver_due(cfg: Config, now: datetime | None = None,
                 outcomes, summary = _attempt(session, mail, emails)
                 waiting[mail_id] -= 1
                 final = waiting[mail_id] == 0
-                _record(mail_id, outcomes, summary, now, lease_end, setting, counts, final)
+                _record(mail_id, outcomes, summary, now, lease_end, settings, counts, final)
             counts["connections"] += session.connections
     return counts
 
 
-def _attempt(session: delivery.Session, mail: OutgoingMail, emails: list[str]
-             ) -> tuple[dict[str, delivery.Outcome], str]:
+def _attempt(session: transport.Session, mail: OutgoingMail, emails: list[str]
+             ) -> tuple[dict[str, transport.Outcome], str]:
     try:
         outcomes = session.send(mail.mail_from, emails, bytes(mail.raw))
     except Exception as exc:   # never let one message stop the run (and its lease)
-        if not isinstance(exc, delivery.DeliveryError):
+        if not isinstance(exc, transport.DeliveryError):
             log.exception("delivery of outgoing mail %s failed unexpectedly", mail.id)
             session.close()
-            exc = delivery.DeliveryError(f"internal error: {type(exc).__name__}: {exc}")
-        status = "bounced" if exc.permanent else "deferred"
+            exc = transport.DeliveryError(f"internal error: {type(exc).__name__}: {exc}")
+        status = OutgoingStatus.BOUNCED if exc.permanent else OutgoingStatus.DEFERRED
         remote = exc.remote or session.remote
-        outcomes = {e: delivery.Outcome(status, remote, exc.reason) for e in emails}
+        outcomes = {e: transport.Outcome(status, remote, exc.reason) for e in emails}
         return outcomes, f"{remote or session.dest.key}: {exc.reason}"
     replies = sorted({o.reply for o in outcomes.values()})
     remote = next((o.remote for o in outcomes.values() if o.remote), session.remote)
@@ -138,8 +140,9 @@ def _state(mail_id: int) -> OutgoingMail | None:
             .where(OutgoingMail.id == mail_id).first())
 
 
-def _record(mail_id: int, outcomes: dict[str, delivery.Outcome], summary: str,
-            now: datetime, lease_end: datetime, setting, counts: dict, final: bool) -> None:
+def _record(mail_id: int, outcomes: dict[str, transport.Outcome], summary: str,
+            now: datetime, lease_end: datetime, settings: OutboundSettings, counts: dict,
+            final: bool) -> None:
     """Commit one message's outcome at one destination (and its new state when final):
     the message and its recipients read once, the events written in one statement."""
     with db.atomic():
@@ -166,11 +169,11 @@ def _record(mail_id: int, outcomes: dict[str, delivery.Outcome], summary: str,
                                                   OutgoingEvent.event,
                                                   OutgoingEvent.detail]).execute()
         if final:
-            _finish(mail_id, now, lease_end, setting, counts, mail, recipients)
+            _finish(mail_id, now, lease_end, settings, counts, mail, recipients)
 
 
-def _finish(mail_id: int, now: datetime, lease_end: datetime, setting, counts: dict,
-            mail: OutgoingMail | None = None,
+def _finish(mail_id: int, now: datetime, lease_end: datetime, settings: OutboundSettings,
+            counts: dict, mail: OutgoingMail | None = None,
             recipients: list[OutgoingRecipient] | None = None) -> None:
     """The message's new state once every destination had its turn (``mail`` and its
     ``recipients``: as :func:`_record` has them, inside its transaction)."""
@@ -181,71 +184,21 @@ def _finish(mail_id: int, now: datetime, lease_end: datetime, setting, counts: d
                 return
             recipients = list(mail.recipients)
         mail.attempts += 1
-        lifetime = timedelta(hours=float(setting("outbound.max_lifetime_hours")))
+        lifetime = timedelta(hours=settings.max_lifetime_hours)
         if now >= mail.created_at + lifetime:
             for rcpt in recipients:
-                if rcpt.status in outbox.UNFINISHED:
-                    rcpt.status, rcpt.updated_at = "failed", clock.now()
+                if rcpt.status in UNFINISHED:
+                    rcpt.status, rcpt.updated_at = OutgoingStatus.FAILED, clock.now()
                     rcpt.save()
-                    counts["failed"] += 1
-                    outbox.event(mail, "failed", f"{rcpt.email}: gave up after "
-                                 f"{setting('outbound.max_lifetime_hours')} hours; last reply: "
-                                 f"{rcpt.reply or 'none'}")
-        mail.status = outbox.overall_status([r.status for r in recipients])
-        if mail.status in outbox.UNFINISHED:
-            delay = retry_delay(mail.attempts, setting("outbound.retry_intervals"))
+                    counts[OutgoingStatus.FAILED] += 1
+                    queue.event(mail, OutgoingStatus.FAILED, f"{rcpt.email}: gave up after "
+                                f"{settings.max_lifetime_hours} hours; last reply: "
+                                f"{rcpt.reply or 'none'}")
+        mail.status = queue.overall_status([r.status for r in recipients])
+        if mail.status in UNFINISHED:
+            delay = retry_delay(mail.attempts, settings.retry_intervals)
             mail.next_attempt_at = now + timedelta(seconds=delay)
         else:
             mail.next_attempt_at = None
             mail.finished_at = now
         mail.save(only=STATE_FIELDS)
-
-
-def purge_finished(now: datetime | None = None, hours: float | None = None) -> int:
-    """Remove finished messages older than ``retention.hours``; never an unfinished one."""
-    now = now or clock.now()
-    hours = float(_setting("retention.hours")) if hours is None else hours
-    cutoff = now - timedelta(hours=hours)
-    old = (OutgoingMail.status.in_(outbox.FINISHED) & OutgoingMail.finished_at.is_null(False)
-           & (OutgoingMail.finished_at < cutoff))
-    with db.atomic():
-        ids = [m.id for m in OutgoingMail.select(OutgoingMail.id).where(old)]
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            OutgoingEvent.delete().where(OutgoingEvent.mail.in_(part)).execute()
-            OutgoingRecipient.delete().where(OutgoingRecipient.mail.in_(part)).execute()
-            OutgoingMail.delete().where(OutgoingMail.id.in_(part)).execute()
-    return len(ids)
-
-
-def _id_forms(message_id: str) -> set[str]:
-    bare = message_id.strip().strip("<>").strip()
-    return {bare, f"<{bare}>"} if bare else set()
-
-
-def mark_bounced(message_ids: list[str], recipients: list[str], detail: str) -> int:
-    """A bounce report arrived for our messages ``message_ids``: their named recipients
-    (all of them when none is named, or none of the named ones is theirs) become bounced.
-    Returns how many messages changed."""
-    forms = set().union(*(_id_forms(m) for m in message_ids if m)) if message_ids else set()
-    if not forms:
-        return 0
-    named = {r.strip().lower() for r in recipients if r and r.strip()}
-    changed = 0
-    now = clock.now()
-    with db.atomic():
-        for mail in OutgoingMail.select().where(OutgoingMail.message_id.in_(sorted(forms))):
-            rows = list(mail.recipients)
-            hit = [r for r in rows if r.email.lower() in named] or rows
-            for rcpt in hit:
-                rcpt.status, rcpt.reply, rcpt.updated_at = "bounced", detail[:2000], now
-                rcpt.save()
-                outbox.event(mail, "bounced", f"{rcpt.email}: bounce report received: "
-                             f"{detail}")
-            mail.status = outbox.overall_status([r.status for r in rows])
-            if mail.status in outbox.FINISHED:
-                mail.finished_at = mail.finished_at or now
-                mail.next_attempt_at = None
-            mail.save()
-            changed += 1
-    return changed

@@ -1,4 +1,5 @@
-"""The SMTP client side: where a recipient's mail goes, and one session that carries it.
+"""The SMTP transport: where a recipient's mail goes, and one session that carries it
+(the queue runner, :mod:`appliance.outbound.runner`, decides what to send and when).
 
 A :class:`Destination` is the next hop for a group of recipients: the admin's own server
 (smarthost mode: one host, ``none``/``starttls``/``tls``, certificate verified against the
@@ -21,7 +22,8 @@ import ssl
 from dataclasses import dataclass, field
 
 from appliance import dnsresolver
-from appliance.config import Config
+from appliance.outbound.settings import OutboundSettings
+from appliance.statuses import OutgoingStatus
 
 
 class DeliveryError(Exception):
@@ -61,7 +63,7 @@ class Destination:
 
 @dataclass
 class Outcome:
-    status: str    # delivered | deferred | bounced
+    status: OutgoingStatus    # delivered | deferred | bounced
     remote: str
     reply: str
 
@@ -71,41 +73,33 @@ def reply_line(code: int, message: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}".strip()
 
 
-def classify(code: int) -> str:
+def classify(code: int) -> OutgoingStatus:
     if 200 <= code < 300:
-        return "delivered"
+        return OutgoingStatus.DELIVERED
     if 500 <= code < 600:
-        return "bounced"
-    return "deferred"
+        return OutgoingStatus.BOUNCED
+    return OutgoingStatus.DEFERRED
 
 
 def recipient_domain(email: str) -> str:
     return email.rpartition("@")[2].lower()
 
 
-def settings_reader(cfg: Config):
-    from appliance.helpdesk.settingstore import current as setting
-    return lambda key: setting(key, cfg.domain)
-
-
-def destination_key(cfg: Config, email: str, setting=None) -> str:
+def destination_key(settings: OutboundSettings, email: str) -> str:
     """Recipients with the same key share a destination (and a connection)."""
-    setting = setting or settings_reader(cfg)
-    if setting("outbound.mode") == "smarthost":
-        return "smarthost:" + setting("outbound.smarthost")
+    if settings.mode == "smarthost":
+        return "smarthost:" + settings.smarthost
     return "mx:" + recipient_domain(email)
 
 
-def resolve(cfg: Config, key: str, resolver: dnsresolver.Resolver,
-            rng: random.Random | None = None, setting=None) -> Destination:
-    """The :class:`Destination` for a key from :func:`destination_key`."""
-    setting = setting or settings_reader(cfg)
+def resolve(settings: OutboundSettings, key: str, resolver: dnsresolver.Resolver | None,
+            rng: random.Random | None = None) -> Destination:
+    """The :class:`Destination` for a key from :func:`destination_key` (a smarthost needs
+    no ``resolver``: the system resolves its name when connecting)."""
     kind, _, target = key.partition(":")
     if kind == "smarthost":
-        dest = Destination(key, setting("outbound.security"),
-                           username=setting("outbound.username"),
-                           password=setting("outbound.password"),
-                           ca_file=cfg.get("delivery.ca_file"))
+        dest = Destination(key, settings.security, username=settings.username,
+                           password=settings.password, ca_file=settings.ca_file)
         host, sep, port = target.rpartition(":")
         if not sep or not port.isdigit():
             dest.error = DeliveryError("outbound.mode is smarthost but outbound.smarthost is "
@@ -116,7 +110,7 @@ def resolve(cfg: Config, key: str, resolver: dnsresolver.Resolver,
         dest.hosts = [Host(host, host, int(port))]
         return dest
     dest = Destination(key, "opportunistic")
-    port = cfg.getint("delivery.mx_port")
+    port = settings.mx_port
     try:
         names = dnsresolver.mail_exchangers(resolver, target, rng)
     except dnsresolver.NullMX:
@@ -337,7 +331,8 @@ class Session:
                 unsendable = "the address needs SMTPUTF8, which the server does not offer"
                 bad = recipients if not mail_from.isascii() else [
                     r for r in recipients if not r.isascii()]
-                outcomes = {r: Outcome("bounced", self.remote, unsendable) for r in bad}
+                outcomes = {r: Outcome(OutgoingStatus.BOUNCED, self.remote, unsendable)
+                            for r in bad}
                 recipients = [r for r in recipients if r not in outcomes]
                 if not recipients:
                     return outcomes
@@ -363,7 +358,7 @@ class Session:
             return outcomes
         except smtplib.SMTPDataError as exc:
             for rcpt in recipients:
-                if rcpt not in outcomes or outcomes[rcpt].status == "delivered":
+                if rcpt not in outcomes or outcomes[rcpt].status == OutgoingStatus.DELIVERED:
                     outcomes[rcpt] = Outcome(classify(exc.smtp_code), self.remote,
                                              "DATA: " + describe(exc))
             return outcomes
@@ -372,7 +367,7 @@ class Session:
             self.close()
             for rcpt in recipients:
                 if rcpt not in outcomes:
-                    outcomes[rcpt] = Outcome("deferred", self.remote, reason)
+                    outcomes[rcpt] = Outcome(OutgoingStatus.DEFERRED, self.remote, reason)
             return outcomes
 
     def rset(self) -> None:
@@ -418,6 +413,5 @@ def _is_8bit(raw: bytes) -> bool:
     return any(b > 127 for b in raw)
 
 
-def session_for(cfg: Config, dest: Destination) -> Session:
-    return Session(dest, helo=cfg.get("smtp.hostname"),
-                   timeout=float(cfg.get("delivery.timeout")))
+def session_for(settings: OutboundSettings, dest: Destination) -> Session:
+    return Session(dest, helo=settings.helo, timeout=settings.timeout)
