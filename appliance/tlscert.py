@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from appliance.mta.dkim import write_secret
+from appliance.secretfiles import write_secret
 
 
 def self_signed(cert_path: Path, key_path: Path, hostname: str, days: int = 825) -> None:

@@ -1,7 +1,8 @@
 """``appliance mail``: the incoming log, and retry of failed entries."""
 from __future__ import annotations
 
-from appliance.cli import CommandError, add_config, add_json, emit, open_db
+from appliance.commands.common import add_config, add_json, emit, open_db
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:

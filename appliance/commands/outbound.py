@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import socket
 
-from appliance.cli import CommandError, add_config, add_json, emit, open_db
+from appliance.commands.common import add_config, add_json, emit, open_db
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:

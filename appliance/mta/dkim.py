@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,8 @@ import nacl.encoding
 import nacl.signing
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+
+from appliance.secretfiles import write_secret
 
 # RFC 6376 §5.4.1 recommended set, plus the MIME and Auto-Submitted headers whose change
 # alters what the reader sees or how a mailer treats the message.  Signed when present.
@@ -89,17 +90,6 @@ def ed25519_public_b64(private: bytes) -> str:
     """The ``p=`` value (RFC 8463: base64 of the 32-byte public key) for a seed file."""
     key = nacl.signing.SigningKey(private.strip(), encoder=nacl.encoding.Base64Encoder)
     return base64.b64encode(bytes(key.verify_key)).decode()
-
-
-def write_secret(path: Path, data: bytes) -> None:
-    """Create ``path`` readable by its owner only, from the first byte on."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.chmod(path, 0o600)
 
 
 def domain_of(address: str) -> str:

@@ -87,7 +87,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
 
     @app.post("/admin/email/outgoing/test", **admin)
     def outgoing_test():
-        from appliance.cli import CommandError
+        from appliance.errors import CommandError
         from appliance.commands.outbound import run_test
         from appliance.mta import delivery
         to = (bottle.request.forms.getunicode("to") or "").strip()
