@@ -6,7 +6,8 @@ import bottle
 
 from appliance.helpdesk.models import IncomingMail, OutgoingMail
 from appliance.helpdesk.views import incoming_json, outgoing_json, stored_message
-from appliance.webadmin import mailview, queries
+from appliance.helpdesk import lists
+from appliance.webadmin import mailview
 from appliance.webadmin.pages import Paging, done, field, render, save_settings, setting_value
 
 SMTP_KEYS = ["outbound.mode", "outbound.smarthost", "outbound.security",
@@ -33,11 +34,11 @@ def routes(app: bottle.Bottle, cfg) -> None:
         q = bottle.request.query
         text, status = (q.getunicode("q") or "").strip(), q.getunicode("status") or ""
         paging = Paging()
-        mails = paging.cut(queries.outgoing(text, status if status in
-                                            queries.OUTGOING_STATUSES else "",
-                                            paging.size + 1, paging.offset))
-        recipients = queries.outgoing_recipients(mails)
-        suppressed = queries.suppressed_reasons(mails)
+        mails = paging.cut(lists.outgoing(text, status if status in
+                                          lists.OUTGOING_STATUSES else "",
+                                          paging.size + 1, paging.offset))
+        recipients = lists.outgoing_recipients(mails)
+        suppressed = lists.suppressed_reasons(mails)
         values = submitted or {}
         errors = errors or {}
         fields = {k: field(k, cfg.domain, values.get(k), errors.get(k)) for k in SMTP_KEYS}
@@ -49,7 +50,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         return render("outgoing.html", tab="outgoing", mails=mails, recipients=recipients,
                       suppressed=suppressed,
                       paging=paging, q=text, status=status,
-                      statuses=queries.OUTGOING_STATUSES, fields=fields,
+                      statuses=lists.OUTGOING_STATUSES, fields=fields,
                       smtp_host=host, smtp_port=port or "587", errors=errors,
                       from_default=from_default, test=test, test_to=test_to)
 
@@ -125,11 +126,11 @@ def routes(app: bottle.Bottle, cfg) -> None:
         q = bottle.request.query
         text, action = (q.getunicode("q") or "").strip(), q.getunicode("action") or ""
         paging = Paging()
-        rows = paging.cut(queries.incoming(text, action if action in
-                                           queries.INCOMING_ACTIONS else "",
-                                           paging.size + 1, paging.offset))
+        rows = paging.cut(lists.incoming(text, action if action in
+                                         lists.INCOMING_ACTIONS else "",
+                                         paging.size + 1, paging.offset))
         return render("incoming.html", tab="incoming", rows=rows, paging=paging, q=text,
-                      action=action, actions=queries.INCOMING_ACTIONS)
+                      action=action, actions=lists.INCOMING_ACTIONS)
 
     def _incoming(entry_id):
         return IncomingMail.get_or_none(IncomingMail.id == entry_id) or bottle.abort(
