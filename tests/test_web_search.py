@@ -85,3 +85,20 @@ def test_any_typed_text_is_a_valid_query(text):
         expr = search.match_expression(text, column)
         if expr is not None:
             con.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's tsquery: the suite's PostgreSQL run")
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_typed_text_is_a_valid_tsquery(text):
+    import psycopg2
+    con = psycopg2.connect(PG_URL)
+    try:
+        with con.cursor() as cur:
+            for column in (None, "requester"):
+                expr = search.match_expression(text, column)
+                if expr is not None and search.tsquery("item", expr):
+                    cur.execute("SELECT to_tsquery('simple', %s)",
+                                (search.tsquery("item", expr),))
+    finally:
+        con.close()
