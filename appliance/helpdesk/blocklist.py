@@ -3,6 +3,8 @@ The panel and ``appliance blocklist`` both change it through here, so both accep
 refuse the same entries."""
 from __future__ import annotations
 
+from peewee import ModelSelect
+
 from appliance import addresses
 from appliance.errors import CommandError
 from appliance.helpdesk.models import Blocked
@@ -31,6 +33,6 @@ def remove(pattern: str) -> bool:
     return bool(Blocked.delete().where(Blocked.pattern == pattern).execute())
 
 
-def entries():
+def entries() -> ModelSelect:
     """Every entry, in order."""
     return Blocked.select().order_by(Blocked.pattern)
