@@ -141,7 +141,7 @@ def serve(cfg):
 
 def admin_cookie() -> str:
     from appliance.helpdesk.models import Person, User
-    from appliance.webadmin.models import WebSession, digest, new_secret
+    from appliance.helpdesk.logins import WebSession, digest, new_secret
     secret = new_secret()
     user = User.select().join(Person).where(Person.email == "admin@box.example").get()
     WebSession.create(key_hash=digest(secret), user=user, csrf=new_secret())

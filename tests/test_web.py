@@ -65,7 +65,7 @@ def panel(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def fresh_limits():
-    from appliance.webadmin.models import LoginAttempt
+    from appliance.helpdesk.logins import LoginAttempt
     LoginAttempt.delete().execute()
     yield
     clock.set_source(None)
@@ -210,7 +210,7 @@ def test_session_cookie_is_httponly_samesite_and_secure_over_tls(panel):
 
 
 def test_sessions_live_in_the_database_and_the_cookie_is_only_a_key(panel):
-    from appliance.webadmin.models import WebSession, digest
+    from appliance.helpdesk.logins import WebSession, digest
     client = login(panel)
     secret = client.cookies["appliance_session"]
     assert WebSession.get_or_none(WebSession.key_hash == digest(secret)) is not None
@@ -234,7 +234,7 @@ def test_idle_session_expires(panel):
 
 
 def test_logout_ends_the_session(panel):
-    from appliance.webadmin.models import WebSession, digest
+    from appliance.helpdesk.logins import WebSession, digest
     client = login(panel)
     secret = client.cookies["appliance_session"]
     client.get("/items")
@@ -648,7 +648,7 @@ def test_dns_page_checks_each_record_through_the_resolver(panel):
 
 def test_password_reset_by_system_email(panel):
     from appliance.outbound.models import OutgoingMail
-    from appliance.webadmin.models import WebSession
+    from appliance.helpdesk.logins import WebSession
     panel.cli("users", "add", "--email", "reset@box.example", "--name", "Rita",
               "--role", "agent", "--password", "old-password-1")
     other = login(panel, ("reset@box.example", "old-password-1"))
@@ -729,7 +729,7 @@ def test_api_tokens_and_documents(panel):
     one = api.get(f"/api/mail/outgoing/{outgoing[0]['id']}", headers=admin_bearer).json()
     assert "DKIM-Signature" in one["raw"] and one["events"]
     # revoking ends it
-    from appliance.webadmin.models import ApiToken
+    from appliance.helpdesk.logins import ApiToken
     token_row = ApiToken.get(ApiToken.name == "reports")
     agent.get("/account")
     agent.post(f"/account/tokens/{token_row.id}/delete")

@@ -26,7 +26,7 @@ panel = test_web.panel   # the same box: init, an admin and an agent, one item
 def restore_center():
     """Each test starts from the defaults: templates, switches and automations."""
     from appliance.helpdesk.models import TemplateOverride
-    from appliance.webadmin.models import LoginAttempt
+    from appliance.helpdesk.logins import LoginAttempt
     LoginAttempt.delete().execute()
     yield
     clock.set_source(None)

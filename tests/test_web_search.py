@@ -1,18 +1,20 @@
-"""Full-text search tables of migration 5: kept in sync by triggers, filled from rows that
-existed before the migration, and the query builder never produces FTS syntax errors."""
+"""The search index (FTS5 tables of migration 5 on SQLite, tsvector tables of migration 10
+on PostgreSQL): kept in sync by triggers, filled from rows that existed before the
+migration, and the query builder never produces FTS syntax errors."""
 from __future__ import annotations
 
 import pytest
+from conftest import PG_URL, fresh_database, sqlite_only
 from hypothesis import given, settings, strategies as st
 
-from appliance.webadmin import queries, search
+from appliance.helpdesk import lists, search, searchindex
 
 
 @pytest.fixture
 def database(tmp_path):
     from appliance.helpdesk.database import open_database
     from appliance.helpdesk.models import ItemType
-    db = open_database(tmp_path / "t.db")
+    db = open_database(fresh_database() if PG_URL else tmp_path / "t.db")
     assert ItemType.select().count() == 2
     return db
 
@@ -34,36 +36,37 @@ def test_triggers_follow_inserts_updates_and_deletes(database):
     from appliance.helpdesk.models import IncomingMail, Item
     from appliance.outbound.models import OutgoingMail, OutgoingRecipient
     item = new_item("Printer jammed", "paper stuck in tray 2")
-    assert ids(queries.items("jammed")) == [item.id]
-    assert ids(queries.items("tray")) == [item.id]          # via its message
+    assert ids(lists.items("jammed")) == [item.id]
+    assert ids(lists.items("tray")) == [item.id]          # via its message
     Item.update(title="Scanner offline").where(Item.id == item.id).execute()
-    assert queries.items("jammed") == [] and ids(queries.items("scanner")) == [item.id]
-    assert ids(queries.items(requester="ben@client.example")) == [item.id]
+    assert lists.items("jammed") == [] and ids(lists.items("scanner")) == [item.id]
+    assert ids(lists.items(requester="ben@client.example")) == [item.id]
     mail = OutgoingMail.create(subject="Re: Scanner", message_id="<1@x>", mail_from="a@b.c",
                                raw=b"x")
     OutgoingRecipient.create(mail=mail, email="carla@acme.example")
     OutgoingRecipient.create(mail=mail, email="dan@acme.example")
-    assert ids(queries.outgoing("dan@acme.example")) == [mail.id]
-    assert ids(queries.outgoing("carla")) == [mail.id]
+    assert ids(lists.outgoing("dan@acme.example")) == [mail.id]
+    assert ids(lists.outgoing("carla")) == [mail.id]
     from appliance import clock
     row = IncomingMail.create(spool_id="s1", received_at=clock.now(), from_email="eve@x.example",
                               subject="Invoice 4711", message_id="<abc.def@x.example>",
                               action="created")
-    assert ids(queries.incoming("4711")) == [row.id]
-    assert ids(queries.incoming("abc.def@x.example")) == [row.id]
+    assert ids(lists.incoming("4711")) == [row.id]
+    assert ids(lists.incoming("abc.def@x.example")) == [row.id]
     row.delete_instance()
-    assert queries.incoming("4711") == []
+    assert lists.incoming("4711") == []
 
 
 def test_migration_indexes_rows_that_existed_before(database):
     item = new_item("Old ticket from before", "legacy words")
     database.execute_sql("DELETE FROM item_fts")
-    assert queries.items("legacy") == []
-    search.install(database)
-    assert ids(queries.items("legacy")) == [item.id]
-    assert ids(queries.items("before")) == [item.id]
+    assert lists.items("legacy") == []
+    searchindex.install(database)
+    assert ids(lists.items("legacy")) == [item.id]
+    assert ids(lists.items("before")) == [item.id]
 
 
+@sqlite_only
 def test_list_queries_use_indexes_not_scans(database):
     new_item("x")
     for sql in ("SELECT id FROM item ORDER BY created_at DESC, id DESC LIMIT 51",
@@ -83,3 +86,20 @@ def test_any_typed_text_is_a_valid_query(text):
         expr = search.match_expression(text, column)
         if expr is not None:
             con.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's tsquery: the suite's PostgreSQL run")
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_typed_text_is_a_valid_tsquery(text):
+    import psycopg2
+    con = psycopg2.connect(PG_URL)
+    try:
+        with con.cursor() as cur:
+            for column in (None, "requester"):
+                expr = search.match_expression(text, column)
+                if expr is not None and search.tsquery("item", expr):
+                    cur.execute("SELECT to_tsquery('simple', %s)",
+                                (search.tsquery("item", expr),))
+    finally:
+        con.close()

@@ -1,8 +1,8 @@
 """``appliance settings``, ``users``, ``blocklist`` and ``classify``."""
 from __future__ import annotations
 
-from appliance.cli import (CommandError, add_config, add_json, emit, open_db,
-                           read_stdin_or_file)
+from appliance.commands.common import add_config, add_json, emit, open_db, read_stdin_or_file
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:
@@ -152,35 +152,23 @@ def cmd_users_set_password(args) -> int:
     return 0
 
 
-def _normalise_pattern(value: str) -> str:
-    from appliance import addresses
-    value = value.strip()
-    if value.startswith("*@") and "." in value[2:] and "@" not in value[2:]:
-        return value.lower()
-    email = addresses.normalize(value)
-    if not email:
-        raise CommandError(f"not an address or a *@domain pattern: {value!r}")
-    return email.lower()
-
-
 def cmd_blocklist_change(args) -> int:
-    from appliance.helpdesk.models import Blocked
+    from appliance.helpdesk import blocklist
     open_db(args)
-    pattern = _normalise_pattern(args.address)
     if args.op == "add":
-        Blocked.get_or_create(pattern=pattern)
-        print(f"blocked {pattern}")
+        print(f"blocked {blocklist.add(args.address)}")
     else:
-        if not Blocked.delete().where(Blocked.pattern == pattern).execute():
+        pattern = blocklist.normalise_pattern(args.address)
+        if not blocklist.remove(pattern):
             raise CommandError(f"{pattern} is not on the blocklist")
         print(f"removed {pattern}")
     return 0
 
 
 def cmd_blocklist_list(args) -> int:
-    from appliance.helpdesk.models import Blocked
+    from appliance.helpdesk import blocklist
     open_db(args)
-    patterns = [b.pattern for b in Blocked.select().order_by(Blocked.pattern)]
+    patterns = [b.pattern for b in blocklist.entries()]
     emit(patterns, args.json, "\n".join(patterns) or "the blocklist is empty")
     return 0
 

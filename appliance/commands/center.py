@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appliance.cli import CommandError, add_config, add_json, emit, open_db
+from appliance.commands.common import add_config, add_json, emit, open_db
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:

@@ -1,7 +1,7 @@
 """``appliance dkim dns``: the DNS records to publish so the box's mail arrives."""
 from __future__ import annotations
 
-from appliance.cli import add_config, add_json, emit, open_db
+from appliance.commands.common import add_config, add_json, emit, open_db
 
 
 def register(sub) -> None:

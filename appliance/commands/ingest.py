@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from appliance.cli import EX_DATAERR, EX_NOUSER, EX_TEMPFAIL, CommandError, add_config
+from appliance.commands.common import EX_DATAERR, EX_NOUSER, EX_TEMPFAIL, add_config
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:

@@ -1,7 +1,8 @@
 """``appliance items``: list, show, reply, seen."""
 from __future__ import annotations
 
-from appliance.cli import CommandError, add_config, add_json, emit, open_db
+from appliance.commands.common import add_config, add_json, emit, open_db
+from appliance.errors import CommandError
 from appliance.statuses import ItemStatus, Priority, words
 
 

@@ -1,7 +1,8 @@
 """``appliance mail``: the incoming log, and retry of failed entries."""
 from __future__ import annotations
 
-from appliance.cli import CommandError, add_config, add_json, emit, open_db
+from appliance.commands.common import add_config, add_json, emit, open_db
+from appliance.errors import CommandError
 from appliance.statuses import IncomingAction
 
 
@@ -11,7 +12,8 @@ def register(sub) -> None:
     p = mail.add_parser("incoming", help="the incoming mail log, newest first")
     add_config(p)
     add_json(p)
-    p.add_argument("--search", help="match subject, sender, Message-ID or item number")
+    p.add_argument("--search", help="words of the subject, sender or Message-ID (the panel's "
+                                    "search), or #N for item N")
     p.add_argument("--limit", type=int, default=200)
     p.add_argument("id", nargs="?", type=int, help="one entry, with its details")
     p.add_argument("--raw", action="store_true",
@@ -20,7 +22,8 @@ def register(sub) -> None:
     p = mail.add_parser("outgoing", help="the outgoing mail log, newest first")
     add_config(p)
     add_json(p)
-    p.add_argument("--search", help="match recipient, subject or item number")
+    p.add_argument("--search", help="words of the subject or recipients (the panel's search), "
+                                    "or #N for item N")
     p.add_argument("--limit", type=int, default=200)
     p.add_argument("id", nargs="?", type=int, help="one message: as sent, with its events")
     p.set_defaults(func=cmd_outgoing)
@@ -33,8 +36,9 @@ def register(sub) -> None:
 def cmd_incoming(args) -> int:
     import sys
 
+    from appliance.helpdesk import lists
     from appliance.helpdesk.models import IncomingMail
-    from appliance.helpdesk.views import incoming_json, search_incoming, stored_message
+    from appliance.helpdesk.views import incoming_json, stored_message
     cfg = open_db(args)
     if args.id is not None:
         row = IncomingMail.get_or_none(IncomingMail.id == args.id)
@@ -49,7 +53,7 @@ def cmd_incoming(args) -> int:
             return 0
         emit(incoming_json(row), True)
         return 0
-    docs = [incoming_json(r) for r in search_incoming(args.search, args.limit)]
+    docs = [incoming_json(r) for r in lists.incoming(args.search or "", limit=args.limit)]
     lines = [f"{d['id']:<6} {d['received_at']} {d['action']:<8} "
              f"{'#' + str(d['item_id']) if d['item_id'] else '-':<6} "
              f"{(d['from'] or {}).get('email') or d['mail_from'] or '-':<30} {d['subject']}"
@@ -59,8 +63,9 @@ def cmd_incoming(args) -> int:
 
 
 def cmd_outgoing(args) -> int:
+    from appliance.helpdesk import lists
     from appliance.outbound.models import OutgoingMail
-    from appliance.helpdesk.views import outgoing_json, search_outgoing
+    from appliance.helpdesk.views import outgoing_json
     open_db(args)
     if args.id is not None:
         mail = OutgoingMail.get_or_none(OutgoingMail.id == args.id)
@@ -71,7 +76,7 @@ def cmd_outgoing(args) -> int:
         text += [f"  {e['at']} {e['event']}: {e['detail']}" for e in doc["events"]]
         emit(doc, args.json, "\n".join(text))
         return 0
-    docs = [outgoing_json(m) for m in search_outgoing(args.search, args.limit)]
+    docs = [outgoing_json(m) for m in lists.outgoing(args.search or "", limit=args.limit)]
     lines = [f"{d['id']:<6} {d['created_at']} {d['status']:<10} "
              f"{'#' + str(d['item_id']) if d['item_id'] else '-':<6} "
              f"{', '.join(d['to']):<30} {d['subject']}"

@@ -1,7 +1,8 @@
 """``appliance backup``, ``restore`` and ``doctor``: running the box on-prem."""
 from __future__ import annotations
 
-from appliance.cli import CommandError, add_config, add_json, emit, load_cfg
+from appliance.commands.common import add_config, add_json, emit, load_cfg
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:

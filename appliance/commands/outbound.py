@@ -2,7 +2,8 @@
 itself is :func:`appliance.outbound.checks.run_test`, which the panel runs too)."""
 from __future__ import annotations
 
-from appliance.cli import CommandError, add_config, add_json, emit, open_db
+from appliance.commands.common import add_config, add_json, emit, open_db
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:

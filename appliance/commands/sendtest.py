@@ -11,7 +11,8 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from appliance.cli import CommandError, add_config, open_db
+from appliance.commands.common import add_config, open_db
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:

@@ -1,7 +1,8 @@
 """``appliance run``, ``mta``, ``worker``, ``web``: the long-running services."""
 from __future__ import annotations
 
-from appliance.cli import CommandError, add_config, load_cfg
+from appliance.commands.common import add_config, load_cfg
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appliance.cli import CommandError, setup_logging
+from appliance.commands.common import setup_logging
+from appliance.errors import CommandError
 
 
 def register(sub) -> None:

@@ -2,7 +2,7 @@
 email that carries a set-password link, and deactivating one.  The panel's Users page and
 ``appliance users add`` both come here.
 
-The set-password link is a password-reset token (:func:`appliance.webadmin.auth.issue_token`)
+The set-password link is a password-reset token (:func:`appliance.helpdesk.logins.issue_token`)
 valid for :data:`INVITE_VALID_HOURS`; the new user opens ``/password-reset/TOKEN`` and
 chooses a password there."""
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from appliance import addresses, passwords
 from appliance.helpdesk import people, templates
+from appliance.helpdesk.logins import end_sessions, issue_token
 from appliance.helpdesk.models import Person, User, db
 
 ROLES = ("agent", "admin")
@@ -71,7 +72,6 @@ def send_invitation(cfg, user: User, base_url: str) -> None:
     """Queue the account_created email with a fresh set-password link (in the caller's
     transaction)."""
     from appliance.outbound.mailer import Mailer
-    from appliance.webadmin.auth import issue_token
     template = templates.get("account_created")
     mailer = Mailer(cfg)
     person = Person.get_by_id(user.person_id)
@@ -114,9 +114,8 @@ def set_password(email: str, password: str) -> User:
         raise AccountError(f"{email} is not a user; 'appliance users list' shows who is")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
-    from appliance.webadmin.models import WebSession
     with db.atomic():
         user.password_hash = passwords.hash_password(password)
         user.save()
-        WebSession.delete().where(WebSession.user == user).execute()
+        end_sessions(user)
     return user

@@ -52,9 +52,9 @@ def _v3_incoming_tls(database: Database) -> None:
 
 
 def _v5_web(database: Database) -> None:
-    from appliance.webadmin import models as web, search
-    database.create_tables(web.WEB_MODELS, safe=True)
-    search.install(database)
+    from appliance.helpdesk import logins, searchindex
+    database.create_tables(logins.LOGIN_MODELS, safe=True)
+    searchindex.install(database)
 
 
 def _v4_message_center(database: Database) -> None:
@@ -109,6 +109,14 @@ def _v9_staff_follow(database: Database) -> None:
         models.Follower.insert_many(batch).on_conflict_ignore().execute()
 
 
+def _v10_postgres_search(database: Database) -> None:
+    # SQLite has searched FTS5 tables since migration 5; PostgreSQL scanned the tables
+    # with regular expressions until now
+    if dialect.is_postgres(database):
+        from appliance.helpdesk import searchindex
+        searchindex.install(database)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
@@ -124,6 +132,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
      _v8_person_lookup),
     (9, "\"Assigned to you\" automation; assignees and agents who posted follow their items",
      _v9_staff_follow),
+    (10, "PostgreSQL searches a full-text index (tsvector) as SQLite searches FTS5",
+     _v10_postgres_search),
 ]
 
 CURRENT = max(number for number, _, _ in MIGRATIONS)

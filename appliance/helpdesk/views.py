@@ -125,17 +125,6 @@ def incoming_json(row: IncomingMail) -> dict:
             "tls": row.tls}
 
 
-def search_incoming(query: str | None = None, limit: int = 200, offset: int = 0):
-    rows = IncomingMail.select().order_by(IncomingMail.received_at.desc(), IncomingMail.id.desc())
-    if query:
-        like = f"%{query}%"
-        rows = rows.where(IncomingMail.subject ** like | IncomingMail.from_email ** like
-                          | IncomingMail.mail_from ** like | IncomingMail.message_id ** like
-                          | (IncomingMail.item == (int(query.lstrip("#"))
-                                                   if query.lstrip("#").isdigit() else -1)))
-    return rows.limit(limit).offset(offset)
-
-
 def stored_message(row: IncomingMail, spool_dir) -> bytes | None:
     """The message as received, with the Authentication-Results header the box added."""
     from appliance.mta.spool import Spool
@@ -167,17 +156,3 @@ def outgoing_json(mail, full: bool = False) -> dict:
                          for e in mail.events.order_by(OutgoingEvent.at.desc(),
                                                        OutgoingEvent.id.desc())]
     return doc
-
-
-def search_outgoing(query: str | None = None, limit: int = 200, offset: int = 0):
-    from appliance.outbound.models import OutgoingMail, OutgoingRecipient
-    rows = OutgoingMail.select().order_by(OutgoingMail.created_at.desc(),
-                                          OutgoingMail.id.desc())
-    if query:
-        like = f"%{query}%"
-        number = int(query.lstrip("#")) if query.lstrip("#").isdigit() else -1
-        by_rcpt = OutgoingRecipient.select(OutgoingRecipient.mail).where(
-            OutgoingRecipient.email ** like)
-        rows = rows.where(OutgoingMail.subject ** like | OutgoingMail.id.in_(by_rcpt)
-                          | (OutgoingMail.item == number))
-    return rows.limit(limit).offset(offset)

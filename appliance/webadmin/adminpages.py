@@ -7,8 +7,9 @@ from types import SimpleNamespace
 
 import bottle
 
-from appliance.helpdesk import capture, settingstore
-from appliance.helpdesk.models import Blocked, Item
+from appliance.errors import CommandError
+from appliance.helpdesk import blocklist, capture, settingstore
+from appliance.helpdesk.models import Item
 from appliance.outbound.render import Appearance, render_email
 from appliance.settings import SettingError, validate
 from appliance.webadmin.mailpages import frame
@@ -86,28 +87,24 @@ def routes(app: bottle.Bottle, cfg) -> None:
     # --- Blocklist -----------------------------------------------------------------
 
     @app.get("/admin/blocklist", **admin)
-    def blocklist():
-        return render("blocklist.html", entries=Blocked.select().order_by(Blocked.pattern),
-                      error=None, value="")
+    def blocklist_page():
+        return render("blocklist.html", entries=blocklist.entries(), error=None, value="")
 
     @app.post("/admin/blocklist", **admin)
     def blocklist_add():
-        from appliance.cli import CommandError
-        from appliance.commands.admin import _normalise_pattern
         value = (bottle.request.forms.getunicode("pattern") or "").strip()
         try:
-            pattern = _normalise_pattern(value)
+            pattern = blocklist.add(value)
         except CommandError as exc:
             bottle.response.status = 400
-            return render("blocklist.html", entries=Blocked.select().order_by(Blocked.pattern),
-                          error=str(exc), value=value)
-        Blocked.get_or_create(pattern=pattern)
+            return render("blocklist.html", entries=blocklist.entries(), error=str(exc),
+                          value=value)
         done(f"Blocked {pattern}.", "/admin/blocklist")
 
     @app.post("/admin/blocklist/remove", **admin)
     def blocklist_remove():
         pattern = bottle.request.forms.getunicode("pattern") or ""
-        Blocked.delete().where(Blocked.pattern == pattern).execute()
+        blocklist.remove(pattern)
         done(f"Removed {pattern} from the blocklist.", "/admin/blocklist")
 
     # --- Capture addresses ---------------------------------------------------------

@@ -12,8 +12,8 @@ from appliance import clock
 from appliance.helpdesk.models import IncomingMail, Item, User
 from appliance.outbound.models import OutgoingMail
 from appliance.helpdesk.views import incoming_json, item_full, item_summaries, outgoing_json
-from appliance.webadmin import queries
-from appliance.webadmin.models import ApiToken, digest
+from appliance.helpdesk import lists
+from appliance.helpdesk.logins import ApiToken, digest
 
 MAX_LIMIT = 500
 
@@ -73,10 +73,10 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def items():
         q = bottle.request.query
         limit, offset = _paging()
-        rows = queries.items(text=q.getunicode("q") or "", type_name=q.getunicode("type") or "",
-                             status=q.getunicode("status") or "",
-                             requester=q.getunicode("requester") or "",
-                             limit=limit, offset=offset)
+        rows = lists.items(text=q.getunicode("q") or "", type_name=q.getunicode("type") or "",
+                           status=q.getunicode("status") or "",
+                           requester=q.getunicode("requester") or "",
+                           limit=limit, offset=offset)
         return item_summaries(rows)
 
     @app.get("/api/items/<item_id:int>", **api)
@@ -89,7 +89,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
     @endpoint("admin")
     def incoming():
         limit, offset = _paging()
-        return [incoming_json(r) for r in queries.incoming(
+        return [incoming_json(r) for r in lists.incoming(
             bottle.request.query.getunicode("search") or "", limit=limit, offset=offset)]
 
     @app.get("/api/mail/incoming/<entry_id:int>", **api)
@@ -103,7 +103,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
     @endpoint("admin")
     def outgoing():
         limit, offset = _paging()
-        return [outgoing_json(m) for m in queries.outgoing(
+        return [outgoing_json(m) for m in lists.outgoing(
             bottle.request.query.getunicode("search") or "", limit=limit, offset=offset)]
 
     @app.get("/api/mail/outgoing/<mail_id:int>", **api)

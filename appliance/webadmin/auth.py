@@ -10,9 +10,10 @@ import bottle
 
 from appliance import clock, passwords
 from appliance.helpdesk import people
+from appliance.helpdesk.logins import (ApiToken, PasswordReset, digest, end_sessions,
+                                       issue_token, new_secret)
 from appliance.helpdesk.models import Person, User, db
 from appliance.webadmin import security, throttle
-from appliance.webadmin.models import ApiToken, PasswordReset, WebSession, digest, new_secret
 from appliance.webadmin.pages import done, render
 
 RESET_VALID = timedelta(hours=1)
@@ -189,18 +190,7 @@ def _password_error() -> str | None:
 def _set_password(user: User, password: str) -> None:
     user.password_hash = passwords.hash_password(password)
     user.save()
-    WebSession.delete().where(WebSession.user == user).execute()
-
-
-def issue_token(user: User, valid: timedelta = RESET_VALID) -> str:
-    """A single-use set-password token for ``user`` (password reset, and the invitation of
-    a new user); returns the secret for the link ``/password-reset/SECRET`` (in the
-    caller's transaction)."""
-    secret = new_secret()
-    now = clock.now()
-    PasswordReset.create(token_hash=digest(secret), user=user, created_at=now,
-                         expires_at=now + valid)
-    return secret
+    end_sessions(user)
 
 
 def send_reset(cfg, user: User) -> None:

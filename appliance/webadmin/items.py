@@ -9,14 +9,14 @@ import bottle
 from peewee import JOIN
 
 from appliance import addresses, clock
-from appliance.helpdesk import conversation, following, people, relay
+from appliance.helpdesk import conversation, following, lists, people, relay
 from appliance.helpdesk.settingstore import value as setting
 from appliance.helpdesk.models import IncomingMail, Item, ItemType, Message, Person, User, db
 from appliance.helpdesk.relaymodels import RelayEntry
 from appliance.helpdesk.views import AUTOMATED_WORDS, automated_kind, item_summary
 from appliance.settings import SettingError
 from appliance.statuses import ItemStatus, Priority, RelayState, words
-from appliance.webadmin import queries, security
+from appliance.webadmin import security
 from appliance.webadmin.pages import Paging, done, render
 
 
@@ -71,8 +71,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
                    "requester": (q.getunicode("requester") or "").strip(),
                    "assignee": (q.getunicode("assignee") or "").strip()}
         paging = Paging()
-        rows = paging.cut(queries.items(**filters, limit=paging.size + 1,
-                                        offset=paging.offset))
+        rows = paging.cut(lists.items(**filters, limit=paging.size + 1,
+                                      offset=paging.offset))
         return render("items.html", rows=rows, paging=paging, filters=filters,
                       types=[t.name for t in ItemType.select().order_by(ItemType.name)],
                       statuses=words(ItemStatus),

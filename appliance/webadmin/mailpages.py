@@ -8,8 +8,9 @@ from appliance.helpdesk import settingstore
 from appliance.helpdesk.models import IncomingMail
 from appliance.outbound.models import OutgoingMail
 from appliance.helpdesk.views import incoming_json, outgoing_json, stored_message
+from appliance.helpdesk import lists
 from appliance.statuses import IncomingAction, OutgoingStatus, words
-from appliance.webadmin import mailview, queries
+from appliance.webadmin import mailview
 from appliance.webadmin.pages import Paging, done, field, render, save_settings
 
 SMTP_KEYS = ["outbound.mode", "outbound.smarthost", "outbound.security",
@@ -36,11 +37,11 @@ def routes(app: bottle.Bottle, cfg) -> None:
         q = bottle.request.query
         text, status = (q.getunicode("q") or "").strip(), q.getunicode("status") or ""
         paging = Paging()
-        mails = paging.cut(queries.outgoing(text, status if status in
-                                            words(OutgoingStatus) else "",
-                                            paging.size + 1, paging.offset))
-        recipients = queries.outgoing_recipients(mails)
-        suppressed = queries.suppressed_reasons(mails)
+        mails = paging.cut(lists.outgoing(text, status if status in
+                                          words(OutgoingStatus) else "",
+                                          paging.size + 1, paging.offset))
+        recipients = lists.outgoing_recipients(mails)
+        suppressed = lists.suppressed_reasons(mails)
         values = submitted or {}
         errors = errors or {}
         fields = {k: field(k, cfg.domain, values.get(k), errors.get(k)) for k in SMTP_KEYS}
@@ -128,9 +129,9 @@ def routes(app: bottle.Bottle, cfg) -> None:
         q = bottle.request.query
         text, action = (q.getunicode("q") or "").strip(), q.getunicode("action") or ""
         paging = Paging()
-        rows = paging.cut(queries.incoming(text, action if action in
-                                           words(IncomingAction) else "",
-                                           paging.size + 1, paging.offset))
+        rows = paging.cut(lists.incoming(text, action if action in
+                                         words(IncomingAction) else "",
+                                         paging.size + 1, paging.offset))
         return render("incoming.html", tab="incoming", rows=rows, paging=paging, q=text,
                       action=action, actions=words(IncomingAction))
 

@@ -10,7 +10,7 @@ import bottle
 
 from appliance import clock
 from appliance.helpdesk.models import User
-from appliance.webadmin.models import WebSession, digest, new_secret
+from appliance.helpdesk.logins import WebSession, digest, new_secret
 
 SESSION_COOKIE = "appliance_session"
 FORM_COOKIE = "appliance_form"       # double-submit token for forms without a session

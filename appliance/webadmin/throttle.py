@@ -23,7 +23,7 @@ from datetime import timedelta
 from appliance import clock
 from appliance.helpdesk import dialect
 from appliance.helpdesk.models import db
-from appliance.webadmin.models import LoginAttempt
+from appliance.helpdesk.logins import LoginAttempt
 
 WINDOW = timedelta(minutes=15)
 LOCK_KEY = 0x6C67696E   # pg_advisory_xact_lock key: "lgin"

@@ -1,30 +1,18 @@
-"""The list queries behind the panel's pages and the API: newest first, filtered, searched
-through the FTS5 tables of :mod:`appliance.webadmin.search` (never a LIKE scan).
+"""The lists of items and of the mail logs, for the panel's pages, the API and the CLI:
+newest first, filtered, searched through :mod:`appliance.helpdesk.search` (never a LIKE
+scan), so all three find the same rows for the same text.
 
 Without search text a list walks its ``(created_at, id)`` index.  With search text it walks
-the FTS table in descending row id (newest first) joined to the base table for the filters,
-and stops at the page's last row."""
+the search index in descending row id (newest first) joined to the base table for the
+filters, and stops at the page's last row."""
 from __future__ import annotations
 
 from peewee import JOIN
 
-from appliance.helpdesk.models import IncomingMail, Item, ItemType, Person, db
+from appliance.helpdesk.models import IncomingMail, Item, ItemType, Person
+from appliance.helpdesk.search import item_number, match_expression, search_ids
 from appliance.outbound.models import OutgoingMail, OutgoingRecipient
-from appliance.helpdesk.dialect import is_sqlite
 from appliance.statuses import OutgoingStatus
-from appliance.webadmin.search import item_number, match_expression, pg_search_ids
-
-
-def _search_ids(fts: str, table: str, expression: str, where: list[tuple[str, object]],
-                limit: int, offset: int, join: str = "") -> list[int]:
-    if not is_sqlite(db.obj):
-        return pg_search_ids(db, table, expression, where, limit, offset, join)
-    conditions = "".join(f" AND {sql}" for sql, _ in where)
-    cursor = db.execute_sql(
-        f"SELECT f.rowid FROM {fts} AS f JOIN {table} AS t ON t.id = f.rowid {join}"
-        f" WHERE {fts} MATCH ?{conditions} ORDER BY f.rowid DESC LIMIT ? OFFSET ?",
-        [expression, *[value for _, value in where], limit, offset])
-    return [row[0] for row in cursor]
 
 
 def _in_order(query, model, ids: list[int]) -> list:
@@ -73,8 +61,8 @@ def items(text: str = "", type_name: str = "", status: str = "", requester: str 
             where.append(("t.type_id = (SELECT id FROM itemtype WHERE name = ?)", type_name))
         if agent_id is not None:
             where.append(("t.assignee_id = ?", agent_id))
-        ids = _search_ids("item_fts", "item", " AND ".join(f"({p})" for p in parts),
-                          where, limit, offset)
+        ids = search_ids("item", " AND ".join(f"({p})" for p in parts), where, limit,
+                         offset)
         found = _in_order(query, Item, ids)
     elif text:
         found = []   # only a number was typed
@@ -97,7 +85,7 @@ def items(text: str = "", type_name: str = "", status: str = "", requester: str 
     return _with_number(found, item_number(text) if text else None, lookup, offset)
 
 
-def _log(model, fts: str, table: str, time_field, column: str, value: str, text: str,
+def _log(model, table: str, time_field, column: str, value: str, text: str,
          limit: int, offset: int) -> list:
     query = model.select()
     if not text:
@@ -109,7 +97,7 @@ def _log(model, fts: str, table: str, time_field, column: str, value: str, text:
     found = []
     if expr:
         where = [(f"t.{column} = ?", value)] if value else []
-        found = _in_order(query, model, _search_ids(fts, table, expr, where, limit, offset))
+        found = _in_order(query, model, search_ids(table, expr, where, limit, offset))
     elif number is None:
         return []
     if number is not None and not offset:
@@ -123,12 +111,12 @@ def _log(model, fts: str, table: str, time_field, column: str, value: str, text:
 
 
 def incoming(text: str = "", action: str = "", limit: int = 50, offset: int = 0):
-    return _log(IncomingMail, "incoming_fts", "incomingmail", IncomingMail.received_at,
+    return _log(IncomingMail, "incomingmail", IncomingMail.received_at,
                 "action", action, text, limit, offset)
 
 
 def outgoing(text: str = "", status: str = "", limit: int = 50, offset: int = 0):
-    return _log(OutgoingMail, "outgoing_fts", "outgoingmail", OutgoingMail.created_at,
+    return _log(OutgoingMail, "outgoingmail", OutgoingMail.created_at,
                 "status", status, text, limit, offset)
 
 

@@ -1,10 +1,12 @@
-"""The panel's own tables: sessions kept on the server, API tokens, login attempts and
-password-reset tokens.  Secrets are stored only as SHA-256 digests: a copy of the database
-does not hand out logins."""
+"""The tables of logging in: sessions kept on the server, API tokens, login attempts and
+set-password tokens.  The panel uses them, and so do user accounts (an invitation carries a
+set-password link; a new password ends the sessions), so they live below both.  Secrets are
+stored only as SHA-256 digests: a copy of the database does not hand out logins."""
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from peewee import BooleanField, CharField, ForeignKeyField
 
@@ -55,4 +57,20 @@ class PasswordReset(BaseModel):
     used = BooleanField(default=False)
 
 
-WEB_MODELS = [WebSession, ApiToken, LoginAttempt, PasswordReset]
+LOGIN_MODELS = [WebSession, ApiToken, LoginAttempt, PasswordReset]
+
+
+def issue_token(user: User, valid: timedelta) -> str:
+    """A single-use set-password token for ``user`` (password reset, and the invitation of
+    a new user); returns the secret for the link ``/password-reset/SECRET`` (in the
+    caller's transaction)."""
+    secret = new_secret()
+    now = clock.now()
+    PasswordReset.create(token_hash=digest(secret), user=user, created_at=now,
+                         expires_at=now + valid)
+    return secret
+
+
+def end_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere (after a new password)."""
+    WebSession.delete().where(WebSession.user == user).execute()
