@@ -1,11 +1,13 @@
 """Every panel page at a phone's width (390 px) and a desktop's (1440 px) in Debian's
 chromium, against the real services with real data (items with long subjects and
-addresses, replies that went out by mail, a blocklist, a second user, an API token): no page
-scrolls sideways (``scrollWidth <= innerWidth``), every link of the top bar is readable
-(its colour against the bar's background) and inside the viewport, no console error (a CSP
-violation included).  The pages are listed from the app's GET routes, so a new page fails
-here until it is added.  Viewport screenshots go to ``docs/screenshots/<page>-<width>.png``
-when ``APPLIANCE_SCREENSHOTS`` names that directory, else to the test's tmp directory."""
+addresses, replies that went out by mail, a blocklist, a second user, a password-reset
+link): no page scrolls sideways (``scrollWidth <= innerWidth``), every link of the top bar
+is readable (its colour against the bar's background), inside the viewport and on the bar,
+no console error (a CSP violation included); the home page shows its SVG charts.  The pages
+are the app's GET routes, so a new page is visited too (one with a new kind of URL
+parameter fails until :func:`concrete` knows a value for it).  Viewport screenshots go to
+``docs/screenshots/<page>-<width>.png`` when ``APPLIANCE_SCREENSHOTS`` names that directory,
+else to the test's tmp directory."""
 from __future__ import annotations
 
 import os
@@ -90,9 +92,11 @@ MEASURE = """() => {
     for (const a of bar.querySelectorAll('a, button')) {
       const box = a.getBoundingClientRect();
       let el = a, bg = 'rgba(0, 0, 0, 0)';
-      while (el && (bg = getComputedStyle(el).backgroundColor).endsWith(', 0)')) el = el.parentElement;
+      while (el && (bg = getComputedStyle(el).backgroundColor).endsWith(', 0)'))
+        el = el.parentElement;
       const [l1, l2] = [lum(parse(getComputedStyle(a).color)), lum(parse(bg))];
-      links.push({text: a.innerText.trim(), contrast: (Math.max(l1, l2) + .05) / (Math.min(l1, l2) + .05),
+      links.push({text: a.innerText.trim(),
+                  contrast: (Math.max(l1, l2) + .05) / (Math.min(l1, l2) + .05),
                   left: box.left, right: box.right, visible: box.width > 0 && box.height > 0,
                   onbar: box.left >= edge.left - 1 && box.right <= edge.right + 1
                          && box.top >= edge.top - 1 && box.bottom <= edge.bottom + 1});
@@ -159,7 +163,13 @@ def test_every_page_fits_390_and_1440(live, browser, tmp_path):
     page.fill("#email", "admin@box.example")
     page.fill("#password", "admin-pw-123")
     page.click("button[type=submit].primary")
-    page.wait_for_url(base + "/**")
+    page.wait_for_url(base + "/")
+    # the home page: charts drawn as inline SVG (no console error means no CSP refusal)
+    assert page.locator("svg.chart").count() == 8
+    assert page.locator("#received-24h svg rect.bar").count() == 1   # all mail this hour
+    assert page.inner_text("#created-24h .figure") == "3"
+    assert page.locator("#outgoing-24h a[href='/admin/email/outgoing?status=delivered']"
+                        ).count() == 1
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 844 if width < 600 else 900})
         for name, url in pages.items():

@@ -84,6 +84,7 @@ def seed() -> None:
     # an answer three days ago after an hour; one long ago (outside every window)
     item(ago(days=3, hours=1), answered_after=3600)
     item(ago(days=45), answered_after=60)
+    item(NOW + timedelta(hours=1), answered_after=60)   # after "now": in no window
     # mail received
     for at in (ago(minutes=1), ago(minutes=2), ago(hours=3), ago(days=1, hours=1),
                ago(days=31)):
@@ -107,7 +108,7 @@ def test_spans_end_with_the_current_hour_and_day(seeded):
 
 def test_counts_per_hour(seeded):
     from appliance.webadmin import activity
-    figures = activity.activity(activity.hours(clock.now()))
+    figures = activity.home()[0]
     # the 7 items of the response checks were created 10:2x-12:xx, see seed()
     assert figures.created.values[-1] == 2 + 3   # 12:05, 12:25 and three answered at 12:xx
     assert figures.created.values[-2] == 1       # 11:30
@@ -125,7 +126,7 @@ def test_counts_per_hour(seeded):
 
 def test_counts_per_day(seeded):
     from appliance.webadmin import activity
-    figures = activity.activity(activity.days(clock.now()))
+    figures = activity.home()[1]
     assert figures.created.values[-1] == 8
     assert figures.created.values[-3] == 1        # two days ago
     assert figures.created.values[-4] == 1        # the item answered three days ago
@@ -137,12 +138,12 @@ def test_counts_per_day(seeded):
 
 def test_median_first_response(seeded):
     from appliance.webadmin import activity
-    hourly = activity.activity(activity.hours(clock.now())).first_response
+    hourly = activity.home()[0].first_response
     assert hourly.values[-1] == pytest.approx(120)      # 60, 120, 600
     assert hourly.values[-3] == pytest.approx(60)       # 30, 90
     assert hourly.values[-2] is None                    # nobody answered at 11:xx
     assert hourly.total == pytest.approx(90)            # 30, 60, 90, 120, 600
-    daily = activity.activity(activity.days(clock.now())).first_response
+    daily = activity.home()[1].first_response
     assert daily.values[-1] == pytest.approx(90)
     assert daily.values[-4] == pytest.approx(3600)
     assert daily.total == pytest.approx(105)            # + 3600: 30 60 90 120 600 3600
@@ -153,14 +154,20 @@ def test_queries_read_the_window_through_an_index(seeded):
     from appliance.helpdesk.models import db
     if not dialect.is_sqlite(db.obj):
         pytest.skip("SQLite's query plan")
-    from appliance.webadmin import activity
-    span = activity.hours(clock.now())
-    for column in ("item.created_at", "incomingmail.received_at", "outgoingmail.created_at"):
-        table, name = column.split(".")
-        plan = " ".join(str(r[-1]) for r in db.execute_sql(
-            f'EXPLAIN QUERY PLAN SELECT SUBSTR("{name}", 1, 13), COUNT(*) FROM "{table}" '
-            f'WHERE "{name}" >= ? GROUP BY 1', (clock.iso(span.since),)))
-        assert "USING" in plan and "INDEX" in plan, (column, plan)
+
+    def plan(sql):
+        return " ".join(str(r[-1]) for r in db.execute_sql(
+            "EXPLAIN QUERY PLAN " + sql, ("2026-11-25T13", "2026-11-26T13")))
+    for table, column, index in (("item", "created_at", "item_created"),
+                                 ("incomingmail", "received_at", "incoming_received")):
+        found = plan(f'SELECT COUNT(*) FROM "{table}" WHERE "{column}" >= ? AND "{column}" < ?')
+        assert f"COVERING INDEX {index}" in found, found
+    found = plan('SELECT COUNT(*) FROM outgoingmail WHERE status = \'bounced\' '
+                 'AND created_at >= ? AND created_at < ?')
+    assert "COVERING INDEX outgoing_status_created" in found, found
+    found = plan("SELECT first_response_at, created_at FROM item "
+                 "WHERE first_response_at >= ? AND first_response_at < ?")
+    assert "COVERING INDEX item_first_response" in found, found
 
 
 def login(box, who):
@@ -185,7 +192,7 @@ def test_home_page_shows_charts_totals_and_links(seeded):
     assert "12:00–13:00 · 3 received" in day
     assert "12:00–13:00 · 2 delivered, 1 deferred" in day
     month = html[html.index('id="activity-30d"'):]
-    assert "The incoming log keeps 72 hours" in month
+    assert "The incoming log keeps mail for 72 hours" in month
     assert "not kept any more" in month    # days before the retention window
 
 
