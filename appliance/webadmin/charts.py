@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 WIDTH, PLOT, HEIGHT = 300, 56, 72   # viewBox: the plot's height, then a row of labels
+ROOM = 12                           # above the tallest bar: the label of its value
 
 
 @dataclass
@@ -45,7 +46,7 @@ def bars(items: list[Bar], label: str, start: str, end: str,
         for css, value in bar.parts:
             if value <= 0:
                 continue
-            h = max(value / top * (PLOT - 4), 1.0)
+            h = max(value / top * (PLOT - ROOM), 1.0)
             y -= h
             out.append(f'<rect class="bar {escape(css)}" x="{x:.2f}" y="{y:.2f}" '
                        f'width="{w:.2f}" height="{h:.2f}"/>')
