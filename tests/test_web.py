@@ -16,7 +16,7 @@ ADMIN = ("admin@box.example", "admin-pw-123")
 AGENT = ("agent@box.example", "agent-pw-12345")
 HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>'
 
-GET_ROUTES = ["/items", "/items/1", "/admin/email/outgoing", "/admin/email/outgoing/1",
+GET_ROUTES = ["/", "/items", "/items/1", "/admin/email/outgoing", "/admin/email/outgoing/1",
               "/admin/email/incoming", "/admin/email/incoming/1",
               "/admin/email/appearance", "/admin/email/appearance/preview",
               "/admin/email/message-center", "/admin/blocklist", "/admin/capture",

@@ -58,10 +58,6 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def _item(item_id: int) -> Item:
         return Item.get_or_none(Item.id == item_id) or bottle.abort(404, "No such item.")
 
-    @app.get("/")
-    def home():
-        bottle.redirect("/items")
-
     @app.get("/items")
     def item_list():
         q = bottle.request.query
