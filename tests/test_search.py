@@ -21,8 +21,8 @@ def box(tmp_path_factory):
     box = Box(tmp_path_factory.mktemp("search") / "box").init()
     from appliance import clock, config
     from appliance.helpdesk.logins import ApiToken, digest
-    from appliance.helpdesk.models import (IncomingMail, Item, ItemType, Message,
-                                           OutgoingMail, OutgoingRecipient, Person, User)
+    from appliance.helpdesk.models import IncomingMail, Item, ItemType, Message, Person, User
+    from appliance.outbound.models import OutgoingMail, OutgoingRecipient
     from appliance.webadmin.app import make_app
     box.db()
     ticket = ItemType.get(name="ticket")
