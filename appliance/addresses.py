@@ -88,10 +88,12 @@ def parse_person(value: str | None) -> Person | None:
     value = str(value)
     name, addr = parseaddr(value)
     angled = _ANGLED.match(value) if ">" in value else None
-    if angled and normalize(angled.group("addr")) and (
-            not normalize(addr) or "," not in angled.group("name")) and (
-            normalize(addr).lower() != normalize(angled.group("addr")).lower()):
-        name, addr = angled.group("name").strip().strip('"'), angled.group("addr")
+    if angled:
+        inner, taken = normalize(angled.group("addr")), normalize(addr)
+        # a comma in the name with a readable first address is a list: keep its first
+        list_of_people = taken and "," in angled.group("name")
+        if inner and inner.lower() != taken.lower() and not list_of_people:
+            name, addr = angled.group("name").strip().strip('"'), angled.group("addr")
     return _person(name, addr)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from typing import Any
+from typing import Any, Callable
 
 from appliance import mailids
 from appliance.config import Config
@@ -26,26 +26,25 @@ class Mailer:
         self.cfg = cfg
         self.domain = cfg.domain
         self._signers: dict[tuple[str, bool], Signer] = {}
-        self._settings: dict[str, tuple[float, Any]] = {}
-        self._outbound: tuple[float, OutboundSettings] | None = None
+        self._read: dict[str | None, tuple[float, Any]] = {}
+
+    def _fresh(self, key: str | None, load: Callable[[], Any]) -> Any:
+        """``load()``, read at most once a second per key: a run of mail asks the same
+        few settings for every message."""
+        now = time.monotonic()
+        cached = self._read.get(key)
+        if cached is None or now - cached[0] > 1.0:
+            cached = self._read[key] = (now, load())
+        return cached[1]
 
     def outbound(self) -> OutboundSettings:
-        """The outgoing settings (from address, DKIM, appearance) as one typed value,
-        read at most once a second: a run of mail asks the same for every message."""
-        now = time.monotonic()
-        if self._outbound is None or now - self._outbound[0] > 1.0:
-            self._outbound = (now, OutboundSettings.load(self.cfg))
-        return self._outbound[1]
+        """The outgoing settings (from address, DKIM, appearance) as one typed value."""
+        return self._fresh(None, lambda: OutboundSettings.load(self.cfg))
 
     def setting(self, key: str) -> Any:
         """Any setting's current value, typed (:func:`settingstore.value`), for the
-        automations that send through this mailer; read at most once a second per key."""
-        now = time.monotonic()
-        cached = self._settings.get(key)
-        if cached is None or now - cached[0] > 1.0:
-            cached = (now, settingstore.value(key, self.domain))
-            self._settings[key] = cached
-        return cached[1]
+        automations that send through this mailer."""
+        return self._fresh(key, lambda: settingstore.value(key, self.domain))
 
     def appearance(self) -> Appearance:
         return self.outbound().appearance

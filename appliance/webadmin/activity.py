@@ -17,9 +17,12 @@ from statistics import median
 
 from appliance import clock
 from appliance.helpdesk import dialect
-from appliance.helpdesk.models import db
+from appliance.helpdesk.models import IncomingMail, Item, db
+from appliance.outbound.models import OutgoingMail
+from appliance.statuses import OutgoingStatus
 
-OUTGOING = ("delivered", "deferred", "bounced", "failed")
+OUTGOING = (OutgoingStatus.DELIVERED, OutgoingStatus.DEFERRED, OutgoingStatus.BOUNCED,
+            OutgoingStatus.FAILED)
 
 
 @dataclass
@@ -83,11 +86,11 @@ def _edges(span: Span) -> list[str]:
     return [clock.iso(start) for start in span.starts] + [clock.iso(span.until)]
 
 
-def _counts(table: str, column: str, spans: list[Span], status: str | None = None) -> list:
+def _counts(model, column: str, spans: list[Span], status: str | None = None) -> list:
     """Rows per bucket of every span, in one query: a ``COUNT(*)`` over an index range
     for each bucket (SQLite and PostgreSQL walk the index and touch no table row; a
     ``GROUP BY`` of the time's prefix had to sort every row of the 30 days)."""
-    p = db.obj.param
+    p, table = db.obj.param, model._meta.table_name
     where = f'"status" = {p} AND ' if status else ""
     parts, params = [], []
     for span in spans:
@@ -124,7 +127,7 @@ def first_responses(spans: list[Span]) -> list[Series]:
     p = db.obj.param
     took = seconds_between('"first_response_at"', '"created_at"')
     rows = db.execute_sql(
-        f'SELECT "first_response_at", {took} FROM "item" '
+        f'SELECT "first_response_at", {took} FROM "{Item._meta.table_name}" '
         f'WHERE "first_response_at" >= {p} AND "first_response_at" < {p} '
         f'ORDER BY "first_response_at"',   # the index's order: no sort
         (clock.iso(widest.since), clock.iso(widest.until))).fetchall()
@@ -146,9 +149,9 @@ def home(now: datetime | None = None) -> list[Activity]:
     queries in all, each reading index entries only)."""
     now = now or clock.now()
     spans = [hours(now), days(now)]
-    received = _counts("incomingmail", "received_at", spans)
-    created = _counts("item", "created_at", spans)
-    outgoing = {status: _counts("outgoingmail", "created_at", spans, status)
+    received = _counts(IncomingMail, "received_at", spans)
+    created = _counts(Item, "created_at", spans)
+    outgoing = {status: _counts(OutgoingMail, "created_at", spans, status)
                 for status in OUTGOING}
     responses = first_responses(spans)
     return [Activity(span, received[i], created[i],

@@ -10,12 +10,13 @@ from datetime import timedelta
 import bottle
 
 from appliance import clock
-from appliance.helpdesk.settingstore import current as setting
+from appliance.helpdesk.settingstore import value as setting
+from appliance.statuses import OutgoingStatus as S
 from appliance.webadmin import activity, charts
 from appliance.webadmin.pages import render
 
-OUTGOING_WORDS = {"delivered": "delivered", "deferred": "deferred (still trying)",
-                  "bounced": "bounced", "failed": "failed (gave up)"}
+OUTGOING_WORDS = {S.DELIVERED: "delivered", S.DEFERRED: "deferred (still trying)",
+                  S.BOUNCED: "bounced", S.FAILED: "failed (gave up)"}
 
 
 def _bucket_title(span: activity.Span, start) -> str:
@@ -59,8 +60,7 @@ def _outgoing_chart(span, outgoing, kept_since):
 def view(cfg, now=None) -> list[dict]:
     """What the template shows for each span."""
     now = now or clock.now()
-    hours = float(setting("retention.hours", cfg.domain))
-    kept_since = now - timedelta(hours=hours)
+    kept_since = now - timedelta(hours=setting("retention.hours", cfg.domain))
     shown = []
     for figures in activity.home(now):
         span = figures.span
