@@ -22,7 +22,7 @@ from peewee import InterfaceError, OperationalError
 from appliance import clock
 from appliance.addresses import parse_people
 from appliance.helpdesk import (agentforward, capture, classify, following, people,
-                                postmaster, relay, threading)
+                                postmaster, relay, statements, threading)
 from appliance.helpdesk.mailparse import Parsed, Part, parse_message
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail, Item,
@@ -167,16 +167,17 @@ def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
 def _add_message(item: Item, prep: Prepared, author: Person | None, log_row: IncomingMail,
                  internal: bool = False) -> Message:
     parsed = prep.parsed
-    message = Message.create(item=item, author=author, body=parsed.text,
-                             body_html=parsed.html, message_id=parsed.message_id,
-                             incoming=log_row, internal=internal, created_at=clock.now())
+    message = statements.insert(Message, item=item, author=author, body=parsed.text,
+                                body_html=parsed.html, message_id=parsed.message_id,
+                                incoming=log_row, internal=internal,
+                                created_at=clock.now())
     _attach(message, author, parsed.attachments, prep)
     return message
 
 
 def _seen(message: Message, person: Person) -> None:
     """``person`` has seen ``message`` (one statement; a mark already there stays)."""
-    Seen.insert(message=message, person=person, at=clock.now()).on_conflict_ignore().execute()
+    statements.insert(Seen, ignore=True, message=message, person=person, at=clock.now())
 
 
 def _attach(message: Message, author: Person | None, parts: list[Part], prep: Prepared
@@ -184,7 +185,7 @@ def _attach(message: Message, author: Person | None, parts: list[Part], prep: Pr
     if author is not None:
         _seen(message, author)
     for part in parts:
-        Attachment.create(message=message, filename=part.filename[:255],
+        statements.insert(Attachment, message=message, filename=part.filename[:255],
                           content_type=part.content_type[:255], size=len(part.data),
                           path=prep.stored[id(part)])
 
@@ -219,8 +220,8 @@ def _announce(kind: str, item: Item, message: Message, prep: Prepared,
     themselves: the sender and the To/Cc people did).  Automated mail (an out-of-office
     reply, list mail) is shown on the item with its badge but never relayed: nobody is
     told by email about a robot's answer, and it cannot start a loop of auto-replies."""
-    Event.create(kind=kind, item=item, message=message, at=clock.now(),
-                 detail={"automated": prep.decision.automated, "channel": "email"})
+    statements.insert(Event, kind=kind, item=item, message=message, at=clock.now(),
+                      detail={"automated": prep.decision.automated, "channel": "email"})
     if prep.decision.automated is None:
         relay.enqueue(message, ctx.relay_delay, prep.got_it)
 
@@ -239,7 +240,7 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
             known[key] = people.get(person)
         return known[key]
     if parsed.message_id:
-        claim = MessageIdClaim.get_or_none(MessageIdClaim.message_id == parsed.message_id)
+        claim = statements.get(MessageIdClaim, MessageIdClaim.message_id, parsed.message_id)
         if claim:
             where = f"item #{claim.item_id}" if claim.item_id else "an earlier message"
             return Outcome("ignored", claim.item, reasons + [
@@ -309,12 +310,13 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
             f"({', '.join(entry.envelope.rcpt_tos)}): no item is created."])
     fwd = prep.forward
     title = fwd.title if fwd else parsed.subject
-    item = Item.create(type=item_type, title=(title or "(no subject)")[:500],
-                       requester=requester, description=fwd.text if fwd else parsed.text,
-                       description_html=fwd.html if fwd else parsed.html,
-                       sender_verified=not sender.dmarc_failed, channel="email",
-                       automated=decision.automated, may_belong_to=thread.linked,
-                       created_at=clock.now(), updated_at=clock.now())
+    item = statements.insert(
+        Item, type=item_type, title=(title or "(no subject)")[:500], requester=requester,
+        description=fwd.text if fwd else parsed.text,
+        description_html=fwd.html if fwd else parsed.html,
+        sender_verified=not sender.dmarc_failed, channel="email",
+        automated=decision.automated, may_belong_to=thread.linked,
+        created_at=clock.now(), updated_at=clock.now())
     message = (_add_forward(item, prep, author, requester, log_row, reasons, ctx)
                if fwd else _add_message(item, prep, author, log_row))
     reasons.append(f"New {item_type.name} #{item.id} created from mail to "
@@ -377,7 +379,7 @@ def _file(entry: Entry, prep: Prepared, ctx: IntakeContext) -> IncomingMail:
     """The entry's database effects, inside the caller's transaction; an entry filed
     before (a crash between the commit and the file's move) is only returned."""
     parsed, decision, auth = prep.parsed, prep.decision, prep.auth
-    row = IncomingMail.get_or_none(IncomingMail.spool_id == entry.id)
+    row = statements.get(IncomingMail, IncomingMail.spool_id, entry.id)
     if row is not None and row.action != "failed":
         return row  # processed before a crash; the caller only has to move the file
     values = dict(
@@ -391,18 +393,20 @@ def _file(entry: Entry, prep: Prepared, ctx: IntakeContext) -> IncomingMail:
         action="failed")
     fresh = row is None
     if row is None:
-        row = IncomingMail.create(spool_id=entry.id, **values)
+        row = statements.insert(IncomingMail, spool_id=entry.id, **values)
     else:
         for key, value in values.items():
             setattr(row, key, value)
     outcome = _decide(entry, prep, ctx, row)
     if parsed.message_id and outcome.action in ("created", "appended"):
-        MessageIdClaim.create(message_id=parsed.message_id, item=outcome.item,
-                              spool_id=entry.id)
+        statements.insert(MessageIdClaim, message_id=parsed.message_id, item=outcome.item,
+                          spool_id=entry.id)
     row.action, row.item, row.reasons = outcome.action, outcome.item, outcome.reasons
     # only what changed: the decision (JSON) is not written a second time
-    row.save(only=[IncomingMail.action, IncomingMail.item, IncomingMail.reasons]
-             if fresh else None)
+    if fresh:
+        statements.update(row, IncomingMail.action, IncomingMail.item, IncomingMail.reasons)
+    else:
+        row.save()
     return row
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from peewee import chunked, fn
+from peewee import JOIN, chunked, fn
 
 from appliance import clock, mailids
 from appliance.helpdesk import context as ctx
-from appliance.helpdesk import following, people, protection, templates
+from appliance.helpdesk import following, people, protection, statements, templates
 from appliance.helpdesk.dialect import for_update
-from appliance.helpdesk.models import Item, Message, Person, Seen, db
+from appliance.helpdesk.models import Item, Message, Person, Seen, db, with_item
 from appliance.helpdesk.relaymodels import RelayEntry
 from appliance.outbound.render import RenderError
 from appliance.statuses import RelayState
@@ -108,7 +108,7 @@ def mark_seen(item: Item, person: Person, now: datetime | None = None) -> int:
 
 def visible_messages(item: Item, person: Person, public_only: bool = False
                      ) -> list[Message]:
-    rows = item.messages.order_by(Message.created_at.desc(), Message.id.desc())
+    rows = _MESSAGES.rows(item.id)
     return [m for m in rows if may_see(m, person) and not (public_only and m.internal)]
 
 
@@ -120,6 +120,19 @@ def audience(person: Person, new: list[Message]) -> str:
     if ctx.is_user(person) and any(m.internal for m in new):
         return mailids.STAFF
     return mailids.CUSTOMER
+
+
+# an item's pending entries for one follower, with their messages, the follower, the item,
+# its type and requester (one statement a relay email)
+_PENDING = statements.Query(lambda item, person: for_update(with_item(
+    RelayEntry.select(RelayEntry, Message, Person)
+    .join(Message).switch(RelayEntry).join(Person)).where(
+    RelayEntry.item == item, RelayEntry.person == person,
+    RelayEntry.state == RelayState.PENDING)), 2)
+# an item's messages, newest first, with their authors
+_MESSAGES = statements.Query(lambda item: (
+    Message.select(Message, Person).join(Person, JOIN.LEFT_OUTER)
+    .where(Message.item == item).order_by(Message.created_at.desc(), Message.id.desc())), 1)
 
 
 def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
@@ -135,12 +148,10 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
     for pair in list(due):
         with db.atomic():
             # FOR UPDATE on PostgreSQL: a second box waits here, then finds them sent
-            entries = list(for_update(RelayEntry.select().where(
-                RelayEntry.item == pair.item_id, RelayEntry.person == pair.person_id,
-                RelayEntry.state == RelayState.PENDING)))
+            entries = _PENDING.rows(pair.item_id, pair.person_id)
             if not entries:
                 continue  # another worker took them
-            item, person = Item.get_by_id(pair.item_id), Person.get_by_id(pair.person_id)
+            item, person = entries[0].item, entries[0].person
             seen = {s.message_id for s in Seen.select().where(
                 Seen.person == person, Seen.message.in_([e.message_id for e in entries]))}
             fresh = [e for e in entries if e.message_id not in seen]

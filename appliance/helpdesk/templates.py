@@ -18,6 +18,7 @@ from appliance.helpdesk.models import TemplateOverride, db
 from appliance.outbound.render import Appearance, Rendered, RenderError, default_source
 from appliance.outbound.render import render_email, render_part
 from appliance.helpdesk.sandbox import budget
+from appliance.helpdesk.turn import remembered
 
 MAX_SOURCE = 20_000   # characters of a subject or a body: mail templates are a page or two
 
@@ -127,7 +128,8 @@ def spec(name: str) -> Spec:
 
 def get(name: str) -> Template:
     s = spec(name)
-    row = TemplateOverride.get_or_none(TemplateOverride.name == name)
+    row = remembered(("template", name), lambda: TemplateOverride.get_or_none(
+        TemplateOverride.name == name))
     subject = row.subject if row and row.subject is not None else default_source(name,
                                                                                  "subject")
     body = row.body if row and row.body is not None else default_source(name, "body")

@@ -33,7 +33,7 @@ from appliance import clock, resolving
 from appliance.mailids import header_message_id
 from appliance.config import Config, ConfigError
 from appliance.helpdesk import (capture, dialect, faults, intake, relay, scheduler,
-                                settingstore)
+                                settingstore, turn)
 from appliance.helpdesk.automations import Engine
 from appliance.outbound.mailer import Mailer
 from appliance.helpdesk.database import database_problem, open_database
@@ -224,7 +224,8 @@ class Worker:
                 self.process_one(entry.id, ctx)
             return
         try:
-            results = intake.process_batch(entries, ctx)
+            with turn.turn():
+                results = intake.process_batch(entries, ctx)
         except Exception as exc:
             log.info("a batch of %d entries went back to one at a time: %s", len(entries),
                      f"{type(exc).__name__}: {exc}"[:300])
@@ -259,6 +260,10 @@ class Worker:
         now = now or clock.now()
         counts = {}
         engine = Engine(self.mailer)
+        with turn.turn():
+            return self._center_parts(engine, now, counts)
+
+    def _center_parts(self, engine: Engine, now, counts: dict) -> dict:
         # each part on its own: one that fails (a bug, the database) does not stop the rest
         for name, part in (("automations", lambda: engine.process_events(now)),
                            ("scheduled", lambda: scheduler.run(engine, now)),

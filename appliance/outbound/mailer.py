@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from appliance import mailids
 from appliance.config import Config
-from appliance.helpdesk import settingstore
+from appliance.helpdesk import settingstore, statements
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import Item, Message, Person
 from appliance.helpdesk.sandbox import budget
@@ -19,6 +19,18 @@ from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 from appliance.outbound.render import Appearance, RenderError, render_email, render_part
 from appliance.outbound.settings import OutboundSettings
 from appliance.outbound.sign import Signer
+
+
+# the Message-IDs of an item's conversation: what came in, what went to one recipient
+_INCOMING_IDS = statements.Query(lambda item: (
+    Message.select(Message.created_at, Message.message_id)
+    .where(Message.item == item, Message.message_id.is_null(False))
+    .order_by(Message.id.desc()).limit(20)), 1)
+_SENT_IDS = statements.Query(lambda item, recipient: (
+    OutgoingMail.select(OutgoingMail.created_at, OutgoingMail.message_id)
+    .join(OutgoingRecipient)
+    .where(OutgoingMail.item == item, OutgoingRecipient.email == recipient)
+    .order_by(OutgoingMail.id.desc()).limit(20)), 2)
 
 
 class Mailer:
@@ -59,13 +71,8 @@ class Mailer:
     def thread_ids(self, item: Item, recipient: str) -> list[str]:
         """Message-IDs of the item's conversation as ``recipient`` knows it, oldest first:
         the mail that came in and what the box sent to them."""
-        incoming = (Message.select(Message.created_at, Message.message_id)
-                    .where(Message.item == item, Message.message_id.is_null(False))
-                    .order_by(Message.id.desc()).limit(20))
-        sent = (OutgoingMail.select(OutgoingMail.created_at, OutgoingMail.message_id)
-                .join(OutgoingRecipient)
-                .where(OutgoingMail.item == item, OutgoingRecipient.email == recipient)
-                .order_by(OutgoingMail.id.desc()).limit(20))
+        incoming = _INCOMING_IDS.rows(item.id)
+        sent = _SENT_IDS.rows(item.id, recipient)
         ids = [(m.created_at, m.message_id) for m in incoming] + \
             [(o.created_at, o.message_id) for o in sent]
         return [mid for _, mid in sorted(ids, key=lambda pair: pair[0])][-20:]
