@@ -338,6 +338,26 @@ def test_a_reply_over_the_limit_is_refused_and_keeps_the_text(panel):
         settingstore.store({"attachments.max_upload_mb": "10"})
 
 
+def test_the_default_limit_takes_ten_megabytes(panel):
+    from appliance.helpdesk.models import Message
+    agent = login(panel, AGENT)
+    agent.get(f"/items/{panel.item.id}")
+    big = bytes(range(256)) * (10 * 4096 - 4)            # 1 KB short of 10 MB
+    posted = agent.post(f"/items/{panel.item.id}/messages",
+                        {"body": "The full disk image.", "kind": "note"},
+                        files=[("files", "disk.img", "application/octet-stream", big)])
+    assert posted.status == 303, posted.text
+    note = Message.select().where(Message.body == "The full disk image.").get()
+    [row] = list(note.attachments)
+    assert row.size == len(big)
+    assert agent.get(f"/attachments/{row.id}").body == big
+    over = agent.post(f"/items/{panel.item.id}/messages",
+                      {"body": "Too much.", "kind": "note"},
+                      files=[("files", "disk.img", "application/octet-stream", big),
+                             ("files", "more.img", "application/octet-stream", bytes(2048))])
+    assert over.status == 413 and "more than the 10 MB" in over.text
+
+
 def test_a_multipart_reply_without_the_csrf_token_is_refused(panel):
     from appliance.helpdesk.models import Message
     agent = login(panel, AGENT)
