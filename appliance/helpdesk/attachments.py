@@ -112,13 +112,12 @@ def human_size(size: int) -> str:
     """``512 B``, ``12 KB``, ``1.5 MB``: what a person reads next to a file name."""
     if size < 1024:
         return f"{size} B"
-    value = float(size)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024 or unit == "GB":
-            return f"{value:.1f} {unit}" if value < 10 and unit != "KB" else \
-                f"{value:.0f} {unit}"
-    return f"{size} B"   # not reached
+    value, unit = size / 1024, "KB"
+    for bigger in ("MB", "GB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.1f} {unit}" if value < 10 and unit != "KB" else f"{value:.0f} {unit}"
 
 
 def of_messages(messages: Iterable[Message]) -> dict[int, list[Attachment]]:

@@ -78,11 +78,6 @@ def load_context(domain: str, attachments_dir: Path) -> IntakeContext:
                          relay_delay=setting("relay.delay_seconds", domain))
 
 
-def store_attachment(root: Path, data: bytes) -> str:
-    """Content-addressed and fsynced before the transaction that names it commits."""
-    return attachments.store_file(root, data)
-
-
 def _item_type(ctx: IntakeContext, rcpt_tos: list[str]) -> ItemType | None:
     for rcpt in rcpt_tos:
         if rcpt.lower() in ctx.types:
@@ -138,7 +133,8 @@ def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
     forward = agentforward.take_apart(parsed) if decision.agent_forward else None
     parts = parsed.attachments + (forward.attachments + forward.note_attachments
                                   if forward else [])
-    stored = {id(part): store_attachment(ctx.attachments_dir, part.data) for part in parts}
+    stored = {id(part): attachments.store_file(ctx.attachments_dir, part.data)
+              for part in parts}
     got_it = {p.email.lower() for p in parse_people(parsed.message.get("To"),
                                                     parsed.message.get("Cc"))}
     if parsed.sender:
