@@ -149,6 +149,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "The assignee and every agent or admin who posts on an item follow it, so the "
             "relay mails them the customer's new messages (a blocklisted address never "
             "follows)."),
+    Setting("attachments.max_upload_mb", "10", _positive_int,
+            "The most an agent may attach to one reply or note, in MB (all files together); "
+            "also the most of a message's attachments the relay mails with it."),
     Setting("retention.hours", "72", _positive_int,
             "How long finished mail-log entries are kept."),
     Setting("appearance.company_name", "Support", _line,

@@ -10,9 +10,7 @@ the same transaction; addressed to the postmaster alone it makes no item.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -21,8 +19,8 @@ from peewee import InterfaceError, OperationalError
 
 from appliance import clock
 from appliance.addresses import parse_people
-from appliance.helpdesk import (agentforward, capture, classify, following, people,
-                                postmaster, relay, statements, threading)
+from appliance.helpdesk import (agentforward, attachments, capture, classify, following,
+                                people, postmaster, relay, statements, threading)
 from appliance.helpdesk.mailparse import Parsed, Part, parse_message
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail, Item,
@@ -80,26 +78,6 @@ def load_context(domain: str, attachments_dir: Path) -> IntakeContext:
                          relay_delay=setting("relay.delay_seconds", domain))
 
 
-def store_attachment(root: Path, data: bytes) -> str:
-    """Content-addressed and fsynced before the transaction that names it commits."""
-    digest = hashlib.sha256(data).hexdigest()
-    rel = f"{digest[:2]}/{digest}"
-    path = root / rel
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{digest}.{os.getpid()}")
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)   # a full disk keeps no half-written copy
-            raise
-    return rel
-
-
 def _item_type(ctx: IntakeContext, rcpt_tos: list[str]) -> ItemType | None:
     for rcpt in rcpt_tos:
         if rcpt.lower() in ctx.types:
@@ -155,7 +133,8 @@ def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
     forward = agentforward.take_apart(parsed) if decision.agent_forward else None
     parts = parsed.attachments + (forward.attachments + forward.note_attachments
                                   if forward else [])
-    stored = {id(part): store_attachment(ctx.attachments_dir, part.data) for part in parts}
+    stored = {id(part): attachments.store_file(ctx.attachments_dir, part.data)
+              for part in parts}
     got_it = {p.email.lower() for p in parse_people(parsed.message.get("To"),
                                                     parsed.message.get("Cc"))}
     if parsed.sender:
@@ -187,7 +166,7 @@ def _attach(message: Message, author: Person | None, parts: list[Part], prep: Pr
     for part in parts:
         statements.insert(Attachment, message=message, filename=part.filename[:255],
                           content_type=part.content_type[:255], size=len(part.data),
-                          path=prep.stored[id(part)])
+                          path=prep.stored[id(part)], content_id=part.content_id)
 
 
 def _add_forward(item: Item, prep: Prepared, agent: Person | None, original: Person | None,

@@ -172,6 +172,7 @@ class Attachment(BaseModel):
     content_type = CharField()
     size = IntegerField()
     path = CharField()  # relative to the attachments directory
+    content_id = CharField(null=True)   # an inline part's Content-ID, without <>, lower case
 
 
 class Seen(BaseModel):

@@ -199,7 +199,34 @@ def send(mailer, item: Item, person: Person, new: list[Message]):
                        kind="relay_automated" if automated else "relay", item=item,
                        author=author, conversation_message=newest,
                        auto_submitted="auto-replied" if automated else None,
-                       audience=meant_for)
+                       audience=meant_for, files=files_of(mailer, new, messages))
     log.info("relay item=%s to=%s messages=%s outgoing=%s message-id=%s", item.id,
              person.email, ",".join(str(m.id) for m in new), mail.id, mail.message_id)
     return mail
+
+
+def files_of(mailer, new: list[Message], shown: list[Message]) -> list:
+    """The attachments of the new messages this email shows (never an internal note's in
+    customer mail: ``shown`` has only what the audience may see), oldest first, as long
+    as together they stay within ``attachments.max_upload_mb``; what does not fit stays
+    on the item (logged)."""
+    from appliance.helpdesk import attachments
+    from appliance.outbound.compose import File
+    ids = {m.id for m in shown}
+    wanted = sorted((m for m in new if m.id in ids), key=lambda m: (m.created_at, m.id))
+    found = attachments.of_messages(wanted)
+    if not any(found.values()):
+        return []
+    budget = mailer.setting("attachments.max_upload_mb") * 1024 * 1024
+    files, total = [], 0
+    for message in wanted:
+        for att in found[message.id]:
+            data = attachments.read(mailer.cfg.attachments_dir, att)
+            if data is None or total + len(data) > budget:
+                log.warning("relay message=%s: attachment %s (%s) not mailed: %s", message.id,
+                            att.id, att.filename, "its file is missing" if data is None
+                            else "over attachments.max_upload_mb together")
+                continue
+            total += len(data)
+            files.append(File(att.filename, att.content_type, data))
+    return files

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from appliance import mailids
 from appliance.config import Config
@@ -14,7 +14,7 @@ from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import Item, Message, Person
 from appliance.helpdesk.sandbox import budget
 from appliance.outbound import queue
-from appliance.outbound.compose import Outgoing, compose
+from appliance.outbound.compose import File, Outgoing, compose
 from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 from appliance.outbound.render import Appearance, RenderError, render_email, render_part
 from appliance.outbound.settings import OutboundSettings
@@ -80,12 +80,13 @@ class Mailer:
     def send(self, *, to: Person, subject_source: str, body_source: str, context: dict,
              kind: str, item: Item | None = None, author: Person | None = None,
              conversation_message: Message | None = None,
-             auto_submitted: str | None = None, audience: str | None = None
-             ) -> OutgoingMail:
+             auto_submitted: str | None = None, audience: str | None = None,
+             files: Sequence[File] = ()) -> OutgoingMail:
         """Render, compose, sign and queue one email to one person (in the caller's
-        transaction).  ``audience`` (:data:`mailids.STAFF` or ``CUSTOMER``) goes into its
-        Message-ID and decides what a reply to it becomes; by default mail to an agent or
-        admin is staff-only, mail to anyone else customer-facing."""
+        transaction), with ``files`` attached.  ``audience`` (:data:`mailids.STAFF` or
+        ``CUSTOMER``) goes into its Message-ID and decides what a reply to it becomes; by
+        default mail to an agent or admin is staff-only, mail to anyone else
+        customer-facing."""
         appearance = self.appearance()
         to_user = is_user(to)
         if audience is None:
@@ -106,7 +107,7 @@ class Mailer:
             html=rendered.html, message_id=message_id, domain=self.domain,
             reply_to=f"{item.type.capture_local}@{self.domain}" if item else None,
             in_reply_to=refs[-1] if refs else None, references=refs,
-            auto_submitted=auto_submitted)
+            auto_submitted=auto_submitted, files=list(files))
         signer = self.signer(from_address)
         signed = signer.sign(compose(out))
         return queue.enqueue(signed, mail_from=from_address, recipients=[to.email],

@@ -17,10 +17,11 @@ SMTP_KEYS = ["outbound.mode", "outbound.smarthost", "outbound.security",
              "outbound.username", "outbound.password", "outbound.from_address"]
 
 
-def frame(html: str) -> str:
+def frame(html: str, cid=None) -> str:
+    """``cid``: turns a ``cid:`` image into the stored part (see ``mailview.sanitize``)."""
     bottle.response.set_header("Content-Security-Policy", mailview.FRAME_CSP)
     bottle.response.set_header("X-Frame-Options", "SAMEORIGIN")
-    return mailview.frame_document(html)
+    return mailview.frame_document(html, cid)
 
 
 def routes(app: bottle.Bottle, cfg) -> None:
@@ -149,8 +150,10 @@ def routes(app: bottle.Bottle, cfg) -> None:
 
     @app.get("/admin/email/incoming/<entry_id:int>/frame", **admin)
     def incoming_frame(entry_id):
+        from appliance.webadmin.attachments import cid_resolver
         raw = stored_message(_incoming(entry_id), cfg.spool_dir)
-        return frame(mailview.parse(raw).html or "" if raw else "")
+        parsed = mailview.parse(raw) if raw else mailview.Parsed()
+        return frame(parsed.html or "", cid_resolver(parsed.images()))
 
     @app.post("/admin/email/incoming/<entry_id:int>/retry", **admin)
     def incoming_retry(entry_id):
