@@ -481,7 +481,18 @@ def authenticator(cfg: Config):
     return check
 
 
+def lower_priority(cfg: Config) -> None:
+    """``worker.nice``: the MTA answers senders first when both want the CPU (the intake
+    workers a center starts inherit it from the center)."""
+    step = cfg.getint("worker.nice")
+    if not 0 <= step <= 19:
+        raise ConfigError(f"{cfg.path}: worker.nice must be 0 to 19, not {step}")
+    if step and not os.environ.get(PART_ENV):
+        os.nice(step)
+
+
 def run(cfg: Config) -> int:
+    lower_priority(cfg)
     share = os.environ.get(PART_ENV, "")
     if share:   # an intake worker the center started
         die_with_parent(int(os.environ.get(PARENT_ENV, "0")))
