@@ -226,6 +226,9 @@ def test_retry_now_delivers_a_deferred_message_without_waiting(box):
         doc = wait_for(lambda: (lambda d: d if d["status"] == "deferred" else None)(
             outgoing(box, mail_id)), timeout=30)
         client = login(box)
+        listed = client.get("/admin/email/outgoing").text   # a button on its row too
+        assert re.search(rf'action="/admin/email/outgoing/{mail_id}/retry".*?name="back" '
+                         rf'value="list".*?>Retry now</button>', listed, re.S)
         page = client.get(f"/admin/email/outgoing/{mail_id}").text
         assert 'action="/admin/email/outgoing/%d/retry"' % mail_id in page
         assert ">Retry now</button>" in page and 'name="csrf_token"' in page
@@ -262,7 +265,8 @@ def test_retry_now_leaves_a_message_a_delivery_run_is_sending(box):
         OutgoingMail.id == mail_id).execute()
     assert queue.retry_now(mail_id, "admin@box.example") is False
     client = login(box)
-    pressed = client.post(f"/admin/email/outgoing/{mail_id}/retry")
+    pressed = client.post(f"/admin/email/outgoing/{mail_id}/retry", {"back": "list"})
+    assert pressed.location == "/admin/email/outgoing"     # pressed on the log's row
     assert "It is being tried at this moment" in client.get(pressed.location).text
     assert OutgoingMail.get_by_id(mail_id).next_attempt_at == later
     agent = login(box, AGENT)

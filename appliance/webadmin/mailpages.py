@@ -147,7 +147,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
         from appliance.webadmin.security import current_user
         mail = OutgoingMail.get_or_none(OutgoingMail.id == mail_id) or bottle.abort(
             404, "No such outgoing message.")
-        back = f"/admin/email/outgoing/{mail_id}"
+        back = "/admin/email/outgoing" if bottle.request.forms.get("back") == "list" \
+            else f"/admin/email/outgoing/{mail_id}"
         if queue.retry_now(mail_id, current_user().person.email):
             done("Retrying now: the queue runner tries it within a few seconds "
                  "(see its events).", back)
@@ -209,6 +210,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         parsed = mailview.parse(raw) if raw is not None else None
         return render("incoming_detail.html", tab="incoming", doc=incoming_json(row),
                       why=why(row), parsed=parsed,
+                      retention_hours=settingstore.value(RETENTION, cfg.domain),
                       headers=mailview.raw_headers(raw) if raw else None)
 
     @app.get("/admin/email/incoming/<entry_id:int>/frame", **admin)
