@@ -100,6 +100,19 @@ def test_failed_entry_keeps_subject_sender_and_message_id_and_says_why(box):
     assert "Traceback" not in page.replace(details, "")
 
 
+def test_the_error_in_one_line_of_words():
+    from appliance.helpdesk.failures import filing_reason
+    trace = "Traceback (most recent call last):\n  File \"x.py\", line 1\n{}\n"
+    assert filing_reason(trace.format("sqlite3.OperationalError: database is locked")) == \
+        "The message could not be filed: database is locked"
+    assert filing_reason(trace.format("KeyError: 'decision'")) == \
+        "The message could not be filed: KeyError: 'decision'"
+    assert filing_reason(trace.format("RecursionError")) == \
+        "The message could not be filed: RecursionError (no message)"
+    assert filing_reason("unreadable spool entry: bad JSON") == \
+        "The message could not be filed: unreadable spool entry: bad JSON"
+
+
 def test_an_entry_that_failed_before_gets_its_error_in_words(box):
     """Entries logged before this change said "Processing failed: Traceback (most recent
     call last):"; the page shows the error's own words instead."""
@@ -271,5 +284,7 @@ def test_retry_now_leaves_a_message_a_delivery_run_is_sending(box):
     assert OutgoingMail.get_by_id(mail_id).next_attempt_at == later
     agent = login(box, AGENT)
     assert agent.post(f"/admin/email/outgoing/{mail_id}/retry").status in (403, 404)
+    nobody = Client(box.app).post(f"/admin/email/outgoing/{mail_id}/retry", csrf=False)
+    assert nobody.status in (303, 401, 403) and "/login" in (nobody.location or "/login")
     OutgoingMail.update(status="failed", next_attempt_at=None, leased_until=None).where(
         OutgoingMail.id == mail_id).execute()

@@ -63,7 +63,8 @@ def filing_reason(error: str) -> str:
         return "The message could not be filed (no error was recorded)."
     last = lines[-1] if lines[0].startswith("Traceback") else lines[0]
     kind, sep, words = last.partition(": ")
-    if sep and kind.replace(".", "").replace("_", "").isalnum() and words.strip():
+    speaks = words.strip()[:1].isalpha()   # not a bare value, as KeyError: 'x' has
+    if sep and kind.replace(".", "").replace("_", "").isalnum() and speaks:
         last = words.strip()   # "sqlite3.OperationalError: database is locked"
     elif not sep and last.replace(".", "").replace("_", "").isalnum():
         last = f"{last.rpartition('.')[2]} (no message)"
