@@ -359,7 +359,9 @@ def test_items_list_filters_and_full_text_search(panel):
     assert "Printer broken" not in admin.get("/items?type=task").text
     assert "Invoice question" in admin.get("/items?requester=carla@acme.example").text
     assert "Printer broken" not in admin.get("/items?requester=carla").text
-    assert "Printer broken" in admin.get(f"/items?q=%23{panel.item.id}").text
+    opened = admin.get(f"/items?q=%23{panel.item.id}")   # "#N" opens item N
+    assert opened.location == f"/items/{panel.item.id}"
+    assert "Printer broken" in admin.get(opened.location).text
     assert "Nothing matches" in admin.get("/items?q=zzzqqq").text
     assert "Nothing matches" in admin.get("/items?q=%22%27()*").text  # no FTS syntax error
 

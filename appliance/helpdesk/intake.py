@@ -19,8 +19,8 @@ from peewee import InterfaceError, OperationalError
 
 from appliance import clock
 from appliance.addresses import parse_people
-from appliance.helpdesk import (agentforward, attachments, capture, classify, following,
-                                people, postmaster, relay, statements, threading)
+from appliance.helpdesk import (agentforward, attachments, capture, classify, failures,
+                                following, people, postmaster, relay, statements, threading)
 from appliance.helpdesk.mailparse import Parsed, Part, parse_message
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail, Item,
@@ -400,27 +400,36 @@ def _sender(parsed: Parsed, results: AuthResults | None) -> threading.Sender:
 
 
 def record_failure(entry_id: str, envelope_json: dict | None, error: str,
-                   reason: str | None = None) -> IncomingMail:
-    """Keep an entry that could not be processed visible in the incoming log (``reason``:
-    the sentence shown, by default the error's first line)."""
+                   reason: str | None = None, raw: bytes | None = None) -> IncomingMail:
+    """Keep an entry that could not be processed visible in the incoming log, with the
+    subject, sender and Message-ID of its stored message (``raw``) when it has them
+    (``reason``: the sentence shown, by default the error in one line)."""
     with db.atomic():
         row = IncomingMail.get_or_none(IncomingMail.spool_id == entry_id)
         env = envelope_json or {}
         if row is None:
-            row = IncomingMail(spool_id=entry_id, received_at=clock.now(),
+            row = IncomingMail(spool_id=entry_id, received_at=_when(env.get("received_at")),
                                mail_from=env.get("mail_from", ""),
                                rcpt_tos=env.get("rcpt_tos", []), peer=env.get("peer"),
                                helo=env.get("helo"))
-        row.action, row.error, row.processed_at = "failed", error[:4000], clock.now()
-        row.reasons = [reason or
-                       f"Processing failed: {error.splitlines()[0][:300] if error else '?'}"]
+        for key, value in failures.mail_facts(raw).items():
+            if value and not getattr(row, key):
+                setattr(row, key, value)
+        if len(error) > 4000:   # a traceback's end says what went wrong: keep it
+            error = error[:1000] + "\n[...]\n" + error[-2990:]
+        row.action, row.error, row.processed_at = "failed", error, clock.now()
+        row.reasons = [reason or failures.filing_reason(error)]
         row.save()
     return row
 
 
 def _received_at(entry: Entry):
+    return _when(entry.envelope.received_at)
+
+
+def _when(stamp: str | None):
     from datetime import datetime
     try:
-        return datetime.fromisoformat(entry.envelope.received_at)
+        return datetime.fromisoformat(stamp)
     except (TypeError, ValueError):
         return clock.now()

@@ -144,7 +144,7 @@ class Worker:
             error = traceback.format_exc()
             log.error("intake failed spool=%s message-id=%s: %s", entry_id,
                       header_message_id(entry.raw) or "-", error.strip().splitlines()[-1])
-            intake.record_failure(entry_id, entry.envelope.to_json(), error)
+            intake.record_failure(entry_id, entry.envelope.to_json(), error, raw=entry.raw)
             check_database()
             self.faults.pop(entry_id, None)
             self.spool.fail(entry_id)
@@ -171,7 +171,8 @@ class Worker:
                   "retried automatically in %d s", entry_id, attempt, why, delay)
         try:
             intake.record_failure(entry_id, entry.envelope.to_json() if entry else None,
-                                  "".join(traceback.format_exception(exc)), reason)
+                                  "".join(traceback.format_exception(exc)), reason,
+                                  raw=entry.raw if entry else None)
         except Exception as record_exc:
             log.error("could not record spool=%s as waiting in the incoming log: %s",
                       entry_id, record_exc)

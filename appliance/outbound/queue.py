@@ -77,6 +77,25 @@ def overall_status(statuses: list[str]) -> OutgoingStatus:
     return OutgoingStatus.FAILED
 
 
+def retry_now(mail_id: int, by: str, now: datetime | None = None) -> bool:
+    """Make a deferred message due at once (the panel's "Retry now"): the queue runner
+    takes it on its next round, within a second, instead of after the backoff.  Never a
+    message a delivery run holds (its lease): that attempt is under way and its outcome is
+    recorded as usual.  False when there is nothing to bring forward."""
+    now = (now or clock.now()).replace(microsecond=0)   # stored times have whole seconds
+    waiting = ((OutgoingMail.id == mail_id) & (OutgoingMail.status == OutgoingStatus.DEFERRED)
+               & (OutgoingMail.next_attempt_at > now)
+               & (OutgoingMail.leased_until.is_null()
+                  | (OutgoingMail.leased_until != OutgoingMail.next_attempt_at)))
+    with db.atomic():
+        if not OutgoingMail.update(next_attempt_at=now).where(waiting).execute():
+            return False
+        OutgoingEvent.create(mail=mail_id, at=clock.now(), event="retry",
+                             detail=f"Retry now, asked by {by}"[:2000])
+    log.info("outgoing=%s due now: retry asked by %s", mail_id, by)
+    return True
+
+
 def purge_finished(now: datetime | None = None, hours: int | None = None) -> int:
     """Remove finished messages older than ``hours`` (``retention.hours``); never an
     unfinished one."""

@@ -13,6 +13,7 @@ from appliance.helpdesk import conversation, following, lists, people, relay
 from appliance.helpdesk.settingstore import value as setting
 from appliance.helpdesk.models import IncomingMail, Item, ItemType, Message, Person, User, db
 from appliance.helpdesk.relaymodels import RelayEntry
+from appliance.helpdesk.search import exact_item
 from appliance.helpdesk.views import AUTOMATED_WORDS, automated_kind, item_summary
 from appliance.settings import SettingError
 from appliance.statuses import ItemStatus, Priority, RelayState, words
@@ -69,13 +70,17 @@ def routes(app: bottle.Bottle, cfg) -> None:
                    "status": q.getunicode("status") or "",
                    "requester": (q.getunicode("requester") or "").strip(),
                    "assignee": (q.getunicode("assignee") or "").strip()}
+        number = exact_item(filters["text"])   # "#7" opens item 7
+        if number is not None and Item.get_or_none(Item.id == number) is not None:
+            bottle.redirect(f"/items/{number}", 303)
         paging = Paging()
         rows = paging.cut(lists.items(**filters, limit=paging.size + 1,
                                       offset=paging.offset))
         return render("items.html", rows=rows, paging=paging, filters=filters,
                       types=[t.name for t in ItemType.select().order_by(ItemType.name)],
                       statuses=words(ItemStatus),
-                      has_assignee=True)
+                      has_assignee=True,
+                      **({"flash": f"No item #{number}."} if number is not None else {}))
 
     @app.get("/items/<item_id:int>")
     def item_page(item_id):
