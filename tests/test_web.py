@@ -480,7 +480,8 @@ def test_own_smtp_server_settings_and_password_never_shown(panel):
         "own_smtp": "on", "host": "smtp.acme.example", "port": "99999",
         "security": "tls", "username": "box", "password": "pw-secret-1",
         "from_address": "help@acme.example"})
-    assert response.status == 400 and "HOST:PORT" in response.text
+    assert response.status == 400   # named as the page labels it (Server, Port)
+    assert "Server and port must be host:port, e.g. smtp.example.com:587" in response.text
     assert setting("outbound.mode", "box.example") == "direct"   # nothing half-saved
     admin.get("/admin/email/outgoing")
     response = admin.post("/admin/email/outgoing/settings", {

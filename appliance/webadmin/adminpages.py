@@ -12,6 +12,7 @@ from appliance.helpdesk import blocklist, capture, settingstore
 from appliance.helpdesk.models import Item
 from appliance.outbound.render import Appearance, render_email
 from appliance.settings import SettingError, validate
+from appliance.webadmin import settingforms
 from appliance.webadmin.mailpages import frame
 from appliance.webadmin.pages import done, field, render, save_settings
 
@@ -46,6 +47,7 @@ def preview_email(cfg, values: dict[str, str]):
 
 def routes(app: bottle.Bottle, cfg) -> None:
     admin = {"role": "admin"}
+    settingforms.routes(app, cfg)   # the small settings forms on this and other pages
 
     # --- Appearance ----------------------------------------------------------------
 
@@ -95,10 +97,12 @@ def routes(app: bottle.Bottle, cfg) -> None:
         value = (bottle.request.forms.getunicode("pattern") or "").strip()
         try:
             pattern = blocklist.add(value)
-        except CommandError as exc:
+        except CommandError:
             bottle.response.status = 400
-            return render("blocklist.html", entries=blocklist.entries(), error=str(exc),
-                          value=value)
+            return render("blocklist.html", entries=blocklist.entries(), value=value,
+                          error=f"Address or *@domain: “{value}” is not an address or a "
+                                f"*@domain pattern (e.g. noreply@vendor.example or "
+                                f"*@alerts.example).")
         done(f"Blocked {pattern}.", "/admin/blocklist")
 
     @app.post("/admin/blocklist/remove", **admin)
