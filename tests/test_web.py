@@ -39,7 +39,8 @@ POST_ROUTES = ["/logout", "/items/1/messages", "/items/1/status", "/items/1/foll
                "/admin/email/message-center/templates/account_created/enabled",
                "/admin/email/message-center/automations/A02",
                "/admin/email/message-center/automations/A02/enabled",
-               "/admin/users", "/admin/users/1/deactivate", "/admin/users/1/activate"]
+               "/admin/users", "/admin/users/1/deactivate", "/admin/users/1/activate",
+               "/admin/settings/relay"]
 # agents may preview the saved text of a template (their own text: test_template_budget.py)
 ADMIN_POSTS = [r for r in POST_ROUTES if r.startswith("/admin") and not r.endswith("/preview")]
 
