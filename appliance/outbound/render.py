@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, select_autoescape
+from jinja2 import Template, TemplateSyntaxError, select_autoescape
 from markupsafe import Markup, escape
 
 from appliance.helpdesk.sandbox import BudgetedEnvironment, budget, budgeted_filter
+from appliance.helpdesk.templatewords import NamedUndefined
 from appliance.settings import default as setting_default
 
 TEMPLATE_DIR = Path(__file__).with_name("mailtemplates")
@@ -35,7 +36,7 @@ def paragraphs(text: str) -> Markup:
 def _environment(autoescape: bool) -> BudgetedEnvironment:
     env = BudgetedEnvironment(autoescape=select_autoescape(default=autoescape,
                                                            default_for_string=autoescape),
-                              undefined=StrictUndefined, keep_trailing_newline=False)
+                              undefined=NamedUndefined, keep_trailing_newline=False)
     env.filters["paragraphs"] = budgeted_filter("paragraphs", paragraphs)
     return env
 

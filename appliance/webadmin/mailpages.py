@@ -105,8 +105,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
             values["outbound.password"] = ""
         errors = {}
         if own and not host:
-            errors["outbound.smarthost"] = "Enter your SMTP server's host name, " \
-                                           "e.g. smtp.example.com."
+            errors["outbound.smarthost"] = "Server: enter your SMTP server's host " \
+                                           "name, e.g. smtp.example.com."
         errors = errors or save_settings(values)
         if errors:
             bottle.response.status = 400
