@@ -32,6 +32,13 @@ def pytest_configure(config) -> None:
         pytest.exit(problem, returncode=4)
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Every test of a tests/test_browser_*.py module is marked ``browser``."""
+    for item in items:
+        if item.path.name.startswith("test_browser_"):
+            item.add_marker(pytest.mark.browser)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
