@@ -175,6 +175,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "Target for the first answer to a normal-priority item, in minutes."),
     Setting("sla.low_minutes", "2880", _positive_int,
             "Target for the first answer to a low-priority item, in minutes."),
+    Setting("workflow.close_resolved_days", "7", _positive_int,
+            "A resolved item closes this many days after it was resolved; a customer's "
+            "reply before then opens it again (docs/panel.md, Status workflow)."),
     Setting("dkim.ed25519", "false", _bool,
             "Also sign with an ed25519 key (RFC 8463) besides RSA."),
 ]}
