@@ -114,6 +114,14 @@ def test_the_navigation_says_how_many_are_mine_on_every_page(desk):
     assert "· 1 mine" in client(desk, ADMIN).get("/").text
 
 
+def test_overdue_lists_the_longest_overdue_first_the_others_newest_first(desk):
+    alice = client(desk)
+    order = re.findall(r'data-item="(\d+)"', alice.get("/items?view=overdue").text)
+    assert order == [str(desk.ids["Printer jams"]), str(desk.ids["Server room hot"])]
+    order = re.findall(r'data-item="(\d+)"', alice.get("/items?view=all").text)
+    assert order == [str(i) for i in sorted(desk.ids.values(), reverse=True)]
+
+
 def test_no_view_is_all_and_an_unknown_one_too(desk):
     alice = client(desk)
     assert titles(alice.get("/items").text) == EXPECTED["all"]

@@ -27,6 +27,7 @@ class View:
     assignee: str | None = None       # ME: the viewer; NOBODY: unassigned; None: anyone
     statuses: tuple[str, ...] = ()    # empty: any status
     overdue: bool = False             # its due date is before now
+    by_due: bool = False              # listed by due date, the longest overdue first
 
     def condition(self, viewer: Person | None, now: datetime) -> Expression | None:
         """The peewee condition on :class:`Item` (None: every item)."""
@@ -43,6 +44,12 @@ class View:
         for part in parts:
             condition = part if condition is None else condition & part
         return condition
+
+    def order(self) -> tuple:
+        """The list's order without search text (a search lists newest first)."""
+        if self.by_due:
+            return (Item.due_at, Item.id)
+        return (Item.created_at.desc(), Item.id.desc())
 
     def sql(self, viewer: Person | None, now: datetime) -> list[tuple[str, tuple]]:
         """The same condition as SQL with ``?`` on the base table ``t`` and its values."""
@@ -67,8 +74,9 @@ VIEWS: dict[str, View] = {v.key: v for v in [
     View("waiting", "Waiting for customer",
          "pending: an agent answered and the customer has not replied yet",
          statuses=(ItemStatus.PENDING,)),
-    View("overdue", "Overdue", "open or pending with a due date that has passed",
-         statuses=ACTIVE, overdue=True),
+    View("overdue", "Overdue",
+         "open or pending with a due date that has passed, the longest overdue first",
+         statuses=ACTIVE, overdue=True, by_due=True),
     View("all", "All", "every item, whatever its status"),
 ]}
 DEFAULT = "all"

@@ -36,8 +36,9 @@ def _with_number(found: list, number: int | None, lookup, offset: int) -> list:
 def items(text: str = "", type_name: str = "", status: str = "", requester: str = "",
           assignee: str = "", limit: int = 50, offset: int = 0, view: str = "",
           viewer: Person | None = None, now: datetime | None = None) -> list[Item]:
-    """Items with their type, requester and assignee joined, newest first; ``view`` one of
-    :data:`itemviews.VIEWS` (Mine: ``viewer``'s), combined with the filters and search."""
+    """Items with their type, requester and assignee joined, newest first (Overdue without
+    search text: by due date); ``view`` one of :data:`itemviews.VIEWS` (Mine:
+    ``viewer``'s), combined with the filters and search."""
     assigned = Person.alias()
     query = (Item.select(Item, ItemType, Person, assigned).join(ItemType)
              .switch(Item).join(Person, JOIN.LEFT_OUTER, on=(Item.requester == Person.id))
@@ -86,8 +87,7 @@ def items(text: str = "", type_name: str = "", status: str = "", requester: str 
             query = query.where(Item.status == status)
         if agent_id is not None:
             query = query.where(Item.assignee == agent_id)
-        return list(query.order_by(Item.created_at.desc(), Item.id.desc())
-                    .limit(limit).offset(offset))
+        return list(query.order_by(*saved.order()).limit(limit).offset(offset))
 
     def lookup(number):
         row = query.where(Item.id == number).first()

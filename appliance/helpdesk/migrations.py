@@ -130,9 +130,13 @@ def _v13_agent_views(database: Database) -> None:
     add_column(database, models.Item, "status_changed_at")
     database.execute_sql("UPDATE item SET status_changed_at = updated_at "
                          "WHERE status_changed_at IS NULL")
-    # the agent views of helpdesk/itemviews.py and the closing of resolved items
-    for sql in ("CREATE INDEX IF NOT EXISTS item_assignee_status "
-                "ON item (assignee_id, status, created_at)",
+    # the agent views of helpdesk/itemviews.py: Mine and Unassigned walk their assignee's
+    # items newest first, Overdue the due dates oldest first; their counts read covering
+    # indexes; and the scheduler finds the resolved items whose time has come
+    for sql in ("CREATE INDEX IF NOT EXISTS item_assignee_created "
+                "ON item (assignee_id, created_at, id)",
+                "CREATE INDEX IF NOT EXISTS item_assignee_status ON item (assignee_id, status)",
+                "CREATE INDEX IF NOT EXISTS item_due ON item (due_at, id)",
                 "CREATE INDEX IF NOT EXISTS item_status_due ON item (status, due_at)",
                 "CREATE INDEX IF NOT EXISTS item_status_changed "
                 "ON item (status, status_changed_at)"):
