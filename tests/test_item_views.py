@@ -96,6 +96,14 @@ def test_each_view_shows_exactly_its_items_and_marks_its_tab(desk, view):
     assert active == view
 
 
+@pytest.mark.parametrize("view", list(EXPECTED))
+def test_each_view_holds_the_same_items_through_the_search(desk, view):
+    """Every item says "please help": a search walks the full-text index with the view's
+    SQL, a plain list the view's peewee condition; both are one definition."""
+    assert titles(client(desk).get(f"/items?view={view}&q=please+help").text) == \
+        EXPECTED[view]
+
+
 def test_every_tab_counts_its_view_for_the_agent_who_looks(desk):
     page = client(desk).get("/items").text
     assert tab_counts(page) == {view: len(items) for view, items in EXPECTED.items()}
