@@ -219,6 +219,10 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("sla.low_minutes", "2880", _positive_int,
             "Target for the first answer to a low-priority item, in minutes.",
             label="Low: first answer within (minutes)"),
+    Setting("workflow.close_resolved_days", "7", _positive_int,
+            "A resolved item closes this many days after it was resolved; a customer's "
+            "reply before then opens it again (docs/panel.md, Status workflow).",
+            label="Close resolved items after (days)"),
     Setting("dkim.ed25519", "false", _bool,
             "Also sign with an ed25519 key (RFC 8463) besides RSA.",
             label="Also sign with ed25519"),

@@ -24,7 +24,6 @@ EXCLUDED = {
     # added by a parallel branch (wt-mail: Appearance tab): remove on merge
     "appearance.timezone": "added by a parallel branch (wt-mail)",
     "appearance.language": "added by a parallel branch (wt-mail)",
-    # (wt-views adds a "resolved: close after N days" setting with its own panel field)
 }
 # Forms older than the generic settings forms name their fields in their own way:
 # setting -> (page, the form's action, the field's name)
@@ -54,13 +53,14 @@ GOOD = {"relay.delay_seconds": "90", "intake.agents_follow": "false",
         "sla.high_minutes": "60", "sla.normal_minutes": "240", "sla.low_minutes": "1440",
         "intake.company_addresses": "Support@Acme.example, help@acme.example",
         "outbound.retry_intervals": "60,600", "outbound.max_lifetime_hours": "48",
-        "dkim.ed25519": "true", "attachments.max_upload_mb": "25"}
+        "dkim.ed25519": "true", "attachments.max_upload_mb": "25",
+        "workflow.close_resolved_days": "14"}
 BAD = {"relay.delay_seconds": "a minute", "automations.max_per_address_hour": "0",
        "automations.max_per_item_hour": "-3", "automations.due_soon_hours": "1.5",
        "sla.urgent_minutes": "soon", "sla.high_minutes": "0", "sla.normal_minutes": "x",
        "sla.low_minutes": "", "intake.company_addresses": "support@acme.example, nobody",
        "outbound.retry_intervals": "5 minutes", "outbound.max_lifetime_hours": "forever",
-       "attachments.max_upload_mb": "ten"}
+       "attachments.max_upload_mb": "ten", "workflow.close_resolved_days": "0"}
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +90,7 @@ def form_page(name: str) -> str:
     """The page a settings form is on."""
     pages = {"relay": "/admin/email/message-center", "limits": "/admin/email/message-center",
              "attachments": "/admin/email/message-center",
+             "workflow": "/admin/email/message-center",
              "mailboxes": "/admin/capture", "delivery": "/admin/email/outgoing",
              "signing": "/admin/dns"}
     if name in pages:

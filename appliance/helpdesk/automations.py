@@ -15,7 +15,7 @@ from peewee import JOIN, IntegrityError, chunked
 
 from appliance import clock
 from appliance.helpdesk import context as ctx
-from appliance.helpdesk import following, protection, relay, statements, templates
+from appliance.helpdesk import following, protection, relay, statements, templates, workflow
 from appliance.helpdesk.models import (Automation, AutomationRun, Event, Follower, Item,
                                        Message, Person, User, db, with_item)
 from appliance.outbound.render import RenderError, render_text
@@ -322,12 +322,12 @@ class Engine:
         if do == "send_email":
             return self._email(automation, action, item, now, message, event)
         if do == "set_field" and action.get("field") in FIELDS:
-            old = getattr(item, action["field"])
-            setattr(item, action["field"], action["value"])
+            if action["field"] == "status":
+                workflow.set_status(item, action["value"], f"automation {automation.code}",
+                                    automation=automation.code, now=now)
+            else:
+                setattr(item, action["field"], action["value"])
             item.save()
-            if action["field"] == "status" and old != action["value"]:
-                Event.create(kind="status_changed", item=item, automation=automation.code,
-                             detail={"from": old, "to": action["value"]}, at=now)
             return f"{action['field']} set to {action['value']}"
         return f"unknown action {do!r} skipped"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from appliance import clock
-from appliance.helpdesk import attachments, context, following, people, relay
+from appliance.helpdesk import attachments, context, following, people, relay, workflow
 from appliance.helpdesk.mailparse import Part
 from appliance.helpdesk.models import Event, Item, Message, Person, Seen, db
 from appliance.settings import SettingError
@@ -68,6 +68,8 @@ def post(item: Item, author: Person | None, body: str, internal: bool = False,
             if item.first_response_at is None:
                 item.first_response_at = now
             following.promote(item)   # the people copied on the mail hear the answer
+        # an agent's answer: waiting for the customer; a customer's words: open again
+        workflow.after_message(item, author, internal=internal, automated=False, now=now)
         item.updated_at = now
         item.save()
         Event.create(kind="message_posted", item=item, message=message, at=now)
@@ -101,10 +103,8 @@ def update(item: Item, *, status: str | None = None, priority: str | None = None
     now = clock.now()
     with db.atomic():
         if status is not None and status != item.status:
-            Event.create(kind="status_changed", item=item, at=now,
-                         detail={"from": item.status, "to": status})
             changes.append(f"status {item.status} -> {status}")
-            item.status = status
+            workflow.set_status(item, status, "changed by hand", by=by, now=now)
         if priority is not None and priority != item.priority:
             changes.append(f"priority {item.priority} -> {priority}")
             item.priority = priority

@@ -20,7 +20,8 @@ from peewee import InterfaceError, OperationalError
 from appliance import clock
 from appliance.addresses import parse_people
 from appliance.helpdesk import (agentforward, attachments, capture, classify, failures,
-                                following, people, postmaster, relay, statements, threading)
+                                following, people, postmaster, relay, statements, threading,
+                                workflow)
 from appliance.helpdesk.mailparse import Parsed, Part, parse_message
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail, Item,
@@ -32,7 +33,6 @@ from appliance.outbound.bounces import mark_bounced
 from appliance.mta.spool import Entry
 from appliance.helpdesk.settingstore import value as setting
 from appliance.mta.policy import postmaster_address
-from appliance.statuses import DONE, ItemStatus
 
 if TYPE_CHECKING:
     from appliance.outbound.mailer import Mailer
@@ -272,10 +272,11 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
         if decision.automated is None and not is_user(author) and not thread.internal:
             Event.create(kind="customer_replied", item=item, message=message,
                          at=clock.now(), detail={"channel": "email"})
-        if decision.automated is None and not thread.internal and \
-                item.status in DONE:
-            item.status = ItemStatus.OPEN
-            reasons.append(f"Item #{item.id} reopened by the reply.")
+        moved = workflow.after_message(item, message.author, internal=thread.internal,
+                                       automated=decision.automated is not None,
+                                       verified=thread.verified)
+        if moved:
+            reasons.append(f"Item #{item.id} status {moved}.")
         item.updated_at = clock.now()
         item.save()
         return Outcome("appended", item, reasons)

@@ -4,12 +4,17 @@ scan), so all three find the same rows for the same text.
 
 Without search text a list walks its ``(created_at, id)`` index.  With search text it walks
 the search index in descending row id (newest first) joined to the base table for the
-filters, and stops at the page's last row."""
+filters, and stops at the page's last row.  A saved view (:mod:`itemviews`) is one more
+condition on either."""
 from __future__ import annotations
 
-from peewee import JOIN
+from datetime import datetime
 
-from appliance.helpdesk.models import IncomingMail, Item, ItemType, Person
+from peewee import JOIN, fn
+
+from appliance import clock
+from appliance.helpdesk import itemviews
+from appliance.helpdesk.models import IncomingMail, Item, ItemType, Message, Person, Seen
 from appliance.helpdesk.search import item_number, match_expression, search_ids
 from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 from appliance.statuses import OutgoingStatus
@@ -29,14 +34,23 @@ def _with_number(found: list, number: int | None, lookup, offset: int) -> list:
 
 
 def items(text: str = "", type_name: str = "", status: str = "", requester: str = "",
-          assignee: str = "", limit: int = 50, offset: int = 0) -> list[Item]:
-    """Items with their type and requester joined, newest first."""
-    query = (Item.select(Item, ItemType, Person).join(ItemType)
-             .switch(Item).join(Person, JOIN.LEFT_OUTER, on=(Item.requester == Person.id)))
+          assignee: str = "", limit: int = 50, offset: int = 0, view: str = "",
+          viewer: Person | None = None, now: datetime | None = None) -> list[Item]:
+    """Items with their type, requester and assignee joined, newest first (Overdue without
+    search text: by due date); ``view`` one of :data:`itemviews.VIEWS` (Mine:
+    ``viewer``'s), combined with the filters and search."""
+    assigned = Person.alias()
+    query = (Item.select(Item, ItemType, Person, assigned).join(ItemType)
+             .switch(Item).join(Person, JOIN.LEFT_OUTER, on=(Item.requester == Person.id))
+             .switch(Item).join(assigned, JOIN.LEFT_OUTER,
+                                on=(Item.assignee == assigned.id)))
+    saved = itemviews.find(view)
+    now = now or clock.now()
+    in_view = saved.condition(viewer, now)
+    if in_view is not None:
+        query = query.where(in_view)
     agent_id = None
     if assignee:
-        if "assignee" not in Item._meta.fields:
-            return []
         agent = Person.get_or_none(Person.email == assignee.strip().lower())
         if agent is None:
             return []
@@ -54,7 +68,7 @@ def items(text: str = "", type_name: str = "", status: str = "", requester: str 
             return []
         parts.append(expr)
     if parts:
-        where = []
+        where = list(saved.sql(viewer, now))
         if status:
             where.append(("t.status = ?", status))
         if type_name:
@@ -73,8 +87,7 @@ def items(text: str = "", type_name: str = "", status: str = "", requester: str 
             query = query.where(Item.status == status)
         if agent_id is not None:
             query = query.where(Item.assignee == agent_id)
-        return list(query.order_by(Item.created_at.desc(), Item.id.desc())
-                    .limit(limit).offset(offset))
+        return list(query.order_by(*saved.order()).limit(limit).offset(offset))
 
     def lookup(number):
         row = query.where(Item.id == number).first()
@@ -83,6 +96,17 @@ def items(text: str = "", type_name: str = "", status: str = "", requester: str 
             return None
         return row
     return _with_number(found, item_number(text) if text else None, lookup, offset)
+
+
+def unread(items: list[Item], viewer: Person | None) -> set[int]:
+    """The ids of those ``items`` with a message ``viewer`` has not seen (opening an item
+    marks its messages seen: :func:`relay.mark_seen`), in one query."""
+    ids = [i.id for i in items]
+    if not ids or viewer is None:
+        return set()
+    seen = Seen.select(Seen.id).where(Seen.message == Message.id, Seen.person == viewer.id)
+    return {row[0] for row in Message.select(Message.item).where(
+        Message.item.in_(ids), ~fn.EXISTS(seen)).distinct().tuples()}
 
 
 def _log(model, table: str, time_field, column: str, value: str, text: str,

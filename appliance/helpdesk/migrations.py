@@ -135,6 +135,25 @@ def _v13_retry_now(database: Database) -> None:
     add_column(database, OutgoingMail, "leased_until")
 
 
+def _v14_agent_views(database: Database) -> None:
+    # a resolved item closes N days after its status changed (helpdesk/workflow.py); the
+    # items whose status changed before this column existed count from their last change
+    add_column(database, models.Item, "status_changed_at")
+    database.execute_sql("UPDATE item SET status_changed_at = updated_at "
+                         "WHERE status_changed_at IS NULL")
+    # the agent views of helpdesk/itemviews.py: Mine and Unassigned walk their assignee's
+    # items newest first, Overdue the due dates oldest first; their counts read covering
+    # indexes; and the scheduler finds the resolved items whose time has come
+    for sql in ("CREATE INDEX IF NOT EXISTS item_assignee_created "
+                "ON item (assignee_id, created_at, id)",
+                "CREATE INDEX IF NOT EXISTS item_assignee_status ON item (assignee_id, status)",
+                "CREATE INDEX IF NOT EXISTS item_due ON item (due_at, id)",
+                "CREATE INDEX IF NOT EXISTS item_status_due ON item (status, due_at)",
+                "CREATE INDEX IF NOT EXISTS item_status_changed "
+                "ON item (status, status_changed_at)"):
+        database.execute_sql(sql)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
@@ -158,6 +177,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
      _v12_attachment_content_id),
     (13, "outgoing mail records a delivery run's lease, so \"Retry now\" leaves it alone",
      _v13_retry_now),
+    (14, "agent views (mine, unassigned, waiting, overdue) and the closing of resolved "
+         "items read indexes; items know when their status last changed", _v14_agent_views),
 ]
 
 CURRENT = max(number for number, _, _ in MIGRATIONS)

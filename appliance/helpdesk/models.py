@@ -93,6 +93,8 @@ class Item(BaseModel):
                                     on_delete="SET NULL")
     created_at = UTCDateTimeField(default=clock.now)
     updated_at = UTCDateTimeField(default=clock.now)
+    # when the status last changed (helpdesk/workflow.py: a resolved item closes N days on)
+    status_changed_at = UTCDateTimeField(null=True, default=clock.now)
 
 
 def with_item(query):

@@ -1,5 +1,6 @@
 """Time: the triggers no event announces (a due date coming near, an SLA target passing,
-an item left alone), checked by the worker every few seconds with the injected clock.
+an item left alone) and the closing of resolved items, checked by the worker every few
+seconds with the injected clock.
 
 Each firing's key names the moment it is about (the due date, the SLA), so it fires once
 per item, and again only when that moment changes (a new due date)."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from appliance import clock
+from appliance.helpdesk import workflow
 from appliance.helpdesk.automations import Engine, matches
 from appliance.helpdesk.models import Automation, AutomationRun, Item
 from appliance.statuses import ACTIVE, Priority, words
@@ -16,6 +18,12 @@ from appliance.statuses import ACTIVE, Priority, words
 def sla_minutes(engine: Engine, priority: str) -> int:
     known = priority if priority in words(Priority) else Priority.NORMAL
     return engine.setting(f"sla.{known}_minutes")
+
+
+def close_resolved(engine: Engine, now: datetime | None = None) -> int:
+    """Items resolved ``workflow.close_resolved_days`` ago close (each a status event)."""
+    return workflow.close_resolved(engine.setting("workflow.close_resolved_days"),
+                                   now or clock.now())
 
 
 def run(engine: Engine, now: datetime | None = None) -> int:

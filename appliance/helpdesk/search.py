@@ -91,10 +91,12 @@ def tsquery(table: str, expression: str) -> str:
 def search_ids(table: str, expression: str, where: list[tuple[str, object]], limit: int,
                offset: int, join: str = "") -> list[int]:
     """The ids of ``table``'s rows that match ``expression`` and the ``where`` conditions
-    (SQL with ``?`` on the base table ``t``), newest first."""
+    (SQL with ``?`` on the base table ``t`` and its value, or a tuple of values for as many
+    ``?``), newest first."""
     index = INDEX[table]
     conditions = "".join(f" AND {sql}" for sql, _ in where)
-    params = [value for _, value in where]
+    params = [v for _, value in where
+              for v in (value if isinstance(value, tuple) else (value,))]
     if is_sqlite(db.obj):
         cursor = db.execute_sql(
             f"SELECT f.rowid FROM {index} AS f JOIN {table} AS t ON t.id = f.rowid {join}"

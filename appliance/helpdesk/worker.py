@@ -268,6 +268,7 @@ class Worker:
         # each part on its own: one that fails (a bug, the database) does not stop the rest
         for name, part in (("automations", lambda: engine.process_events(now)),
                            ("scheduled", lambda: scheduler.run(engine, now)),
+                           ("closed", lambda: scheduler.close_resolved(engine, now)),
                            ("relayed", lambda: relay.run(self.mailer, now))):
             try:
                 counts[name] = part()

@@ -5,17 +5,20 @@ assignee, due date and followers.  Opening an item marks its messages seen by th
 fields go through :mod:`appliance.helpdesk.conversation`, like the command line."""
 from __future__ import annotations
 
+from datetime import datetime, timezone, tzinfo
+
 import bottle
 from peewee import JOIN
 
 from appliance import addresses, clock
-from appliance.helpdesk import conversation, following, lists, people, relay
+from appliance.helpdesk import (conversation, following, itemviews, lists, people,
+                                relay)
 from appliance.helpdesk.settingstore import value as setting
 from appliance.helpdesk.models import IncomingMail, Item, ItemType, Message, Person, User, db
 from appliance.helpdesk.relaymodels import RelayEntry
 from appliance.helpdesk.search import exact_item
 from appliance.helpdesk.views import AUTOMATED_WORDS, automated_kind, item_summary
-from appliance.settings import SettingError
+from appliance.settings import SETTINGS, SettingError
 from appliance.statuses import ItemStatus, Priority, RelayState, words
 from appliance.helpdesk.attachments import of_messages
 from appliance.webadmin import attachments, security
@@ -37,18 +40,42 @@ def post(cfg, item: Item, author: Person, body: str, internal: bool, files=()
                      f"within {delay} s")
 
 
-def parse_due(value: str):
-    """The due date field (``YYYY-MM-DDTHH:MM`` or ``YYYY-MM-DD``, UTC); None when empty."""
-    from datetime import datetime, timezone
+def due_zone(domain: str) -> tuple[tzinfo, str]:
+    """The timezone the Due field is typed and shown in, and its name for the label: the
+    ``appearance.timezone`` setting where the box has one, else UTC.  The one place the
+    field's zone is chosen (:func:`due_text`, :func:`parse_due`)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    name = setting("appearance.timezone", domain) if "appearance.timezone" in SETTINGS \
+        else ""
+    try:
+        return (ZoneInfo(name), name) if name and name != "UTC" else (timezone.utc, "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc, "UTC"
+
+
+DUE_FORMAT = "%Y-%m-%d %H:%M"   # 2026-12-01 17:00: the same in every browser's language
+
+
+def due_text(moment: datetime | None, domain: str) -> str:
+    """The Due field's value for a stored (UTC) due date."""
+    return moment.astimezone(due_zone(domain)[0]).strftime(DUE_FORMAT) if moment else ""
+
+
+def parse_due(value: str, domain: str = "") -> datetime | None:
+    """The Due field (``YYYY-MM-DD HH:MM``, ``YYYY-MM-DDTHH:MM`` or ``YYYY-MM-DD``, in
+    :func:`due_zone`) as a UTC moment; None when empty."""
     value = value.strip()
     if not value:
         return None
-    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+    zone, name = due_zone(domain)
+    for pattern in (DUE_FORMAT, "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=timezone.utc)
+            return datetime.strptime(value, pattern).replace(tzinfo=zone) \
+                .astimezone(timezone.utc)
         except ValueError:
             continue
-    raise SettingError(f"the due date {value!r} is not a date like 2026-12-01 17:00")
+    raise SettingError(f"Due ({name}): {value!r} is not a date and time like "
+                       f"2026-12-01 17:00 (year-month-day, then 24-hour time)")
 
 
 def users() -> list[Person]:
@@ -73,13 +100,22 @@ def routes(app: bottle.Bottle, cfg) -> None:
         number = exact_item(filters["text"])   # "#7" opens item 7
         if number is not None and Item.get_or_none(Item.id == number) is not None:
             bottle.redirect(f"/items/{number}", 303)
+        view = itemviews.find(q.getunicode("view"))
+        viewer = security.current_user().person
+        now = clock.now()
         paging = Paging()
         rows = paging.cut(lists.items(**filters, limit=paging.size + 1,
-                                      offset=paging.offset))
+                                      offset=paging.offset, view=view.key, viewer=viewer,
+                                      now=now))
+        # the tabs keep the search and filters; the filter form keeps the view
+        kept = {k: v for k, v in q.items() if k not in ("view", "page") and v}
+        tabs = [(v, "/items?" + bottle.urlencode({"view": v.key, **kept}))
+                for v in itemviews.VIEWS.values()]
         return render("items.html", rows=rows, paging=paging, filters=filters,
                       types=[t.name for t in ItemType.select().order_by(ItemType.name)],
-                      statuses=words(ItemStatus),
-                      has_assignee=True,
+                      statuses=words(ItemStatus), view=view, tabs=tabs,
+                      counts=itemviews.counts(viewer, now),
+                      unread=lists.unread(rows, viewer), now=now, has_assignee=True,
                       **({"flash": f"No item #{number}."} if number is not None else {}))
 
     @app.get("/items/<item_id:int>")
@@ -106,7 +142,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
                       requester_bounced=summary["requester_bounced"],
                       statuses=words(ItemStatus), priorities=words(Priority),
                       assignees=users(),
-                      due_value=clock.iso(item.due_at)[:16] if item.due_at else "",
+                      due_value=due_text(item.due_at, cfg.domain),
+                      due_zone=due_zone(cfg.domain)[1],
                       reply_error=reply_error, draft=draft, files=files,
                       upload_limit=attachments.upload_limit(cfg),
                       reaches_customer=conversation.reaches_customer(item, user.person))
@@ -172,7 +209,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
                 if assignee is None:
                     bottle.abort(400, "The assignee must be an active agent or admin.")
         try:
-            due = parse_due(form.getunicode("due_at") or "") if "due_at" in form else False
+            due = parse_due(form.getunicode("due_at") or "", cfg.domain) \
+                if "due_at" in form else False
             changes = conversation.update(item, status=status, priority=priority,
                                           assignee=assignee, due_at=due,
                                           by=security.current_user().person)

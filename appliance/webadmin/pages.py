@@ -10,6 +10,7 @@ import bottle
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from appliance import clock
+from appliance.helpdesk.itemviews import mine_count
 from appliance.helpdesk.settingstore import current as read_setting
 from appliance.helpdesk.settingstore import store as store_settings
 from appliance.settings import SETTINGS
@@ -32,7 +33,30 @@ def _when(value) -> str:
     return clock.iso(value).replace("T", " ")[:16]
 
 
+def ago(moment, now=None) -> str:
+    """A moment as people say it: "just now", "5 min ago", "3 h ago", "2 d ago", and a
+    date (2026-11-26, UTC) from a week back."""
+    if not moment:
+        return ""
+    seconds = ((now or clock.now()) - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    if seconds < 7 * 86400:
+        return f"{int(seconds // 86400)} d ago"
+    return clock.iso(moment)[:10]
+
+
+def _mine_count(user) -> int:
+    return mine_count(user.person) if user else 0
+
+
 env.filters["when"] = _when
+env.filters["ago"] = ago
+env.globals["mine_count"] = _mine_count   # the navigation's "Items · 3 mine"
 env.globals["SETTINGS"] = SETTINGS
 
 

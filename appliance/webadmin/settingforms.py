@@ -52,6 +52,8 @@ FORMS: dict[str, SettingsForm] = {f.name: f for f in [
     SettingsForm("delivery", "Delivery attempts",
                  ("outbound.retry_intervals", "outbound.max_lifetime_hours"),
                  "Delivery settings saved: queued mail follows them from its next attempt."),
+    SettingsForm("workflow", "Status workflow", ("workflow.close_resolved_days",),
+                 "Saved: the worker closes resolved items by it from its next turn."),
     SettingsForm("attachments", "Files agents attach", ("attachments.max_upload_mb",),
                  "Saved: the next reply or note is held to it."),
     SettingsForm("signing", "DKIM signing", ("dkim.ed25519",),
