@@ -6,25 +6,18 @@ changed on the log pages; "Retry now" delivering a deferred message at once."""
 from __future__ import annotations
 
 import smtplib
-import sqlite3
 
 import pytest
 from conftest import PG_URL, Box, message, needs_chromium, wait_for
+from test_logs_explain import REFUSED, refuse_one_item
 
 pytestmark = needs_chromium
-REFUSED = "Refused by the database"
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     box = Box(tmp_path_factory.mktemp("browser-logs") / "box").init()
-    if not PG_URL:
-        con = sqlite3.connect(box.root / "appliance.db")
-        con.execute(f"CREATE TRIGGER refuse_one BEFORE INSERT ON item WHEN new.title = "
-                    f"'{REFUSED}' BEGIN SELECT RAISE(ABORT, 'no room for <b>this</b> item');"
-                    f" END")
-        con.commit()
-        con.close()
+    refuse_one_item(box)
     box.db()
     for service in ("mta", "worker", "web"):
         box.start(service)

@@ -25,13 +25,7 @@ def box(tmp_path_factory):
     box = Box(tmp_path_factory.mktemp("logs") / "box").init()
     box.cli("users", "add", "--email", AGENT[0], "--name", "Alice Agent", "--role", "agent",
             "--password", AGENT[1])
-    if not PG_URL:   # the database's own refusal of one item: a failure to file the mail
-        con = sqlite3.connect(box.root / "appliance.db")
-        con.execute(f"CREATE TRIGGER refuse_one BEFORE INSERT ON item WHEN new.title = "
-                    f"'{REFUSED}' BEGIN SELECT RAISE(ABORT, 'no room for <b>this</b> item');"
-                    f" END")
-        con.commit()
-        con.close()
+    refuse_one_item(box)
     from appliance import config
     from appliance.webadmin.app import make_app
     box.db()
@@ -40,6 +34,19 @@ def box(tmp_path_factory):
     box.start("worker")
     yield box
     box.stop_all()
+
+
+def refuse_one_item(box: Box) -> None:
+    """The database's own refusal of one item (SQLite): a failure to file the mail whose
+    subject is :data:`REFUSED`."""
+    if PG_URL:
+        return
+    con = sqlite3.connect(box.root / "appliance.db")
+    con.execute(f"CREATE TRIGGER refuse_one BEFORE INSERT ON item WHEN new.title = "
+                f"'{REFUSED}' BEGIN SELECT RAISE(ABORT, 'no room for <b>this</b> item');"
+                f" END")
+    con.commit()
+    con.close()
 
 
 def login(box, who=ADMIN) -> Client:
