@@ -17,7 +17,7 @@ from email import policy
 
 import pytest
 import test_message_center
-from conftest import DOMAIN, message, relaying, wait_for
+from conftest import DOMAIN, message, needs_chromium, relaying, wait_for
 from test_message_center import ticket
 
 from appliance import addresses, dates
@@ -391,3 +391,33 @@ def test_end_to_end_dates_one_tag_collapsed_history_without_robots_folded_quotes
         assert robot not in text                                        # no auto-replies
     assert "> " not in text and "wrote:" not in text.split("Earlier messages:")[1]
     assert words(html_to_text(html)) == words(text)
+
+
+# -- the Appearance tab in a real browser ----------------------------------------------
+
+@needs_chromium
+def test_the_appearance_tab_in_chromium_previews_and_saves_the_date_style(box, browser):
+    box.start("web")
+    base = f"http://127.0.0.1:{box.web_port}"
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "/admin/email/appearance")
+    page.fill("#email", ADMIN_LOGIN[0])
+    page.fill("#password", ADMIN_LOGIN[1])
+    page.click("button[type=submit].primary")
+    page.wait_for_url(base + "/admin/email/appearance")
+    page.select_option("#f-appearance__language", "de")
+    page.select_option("#f-appearance__timezone", "Europe/Berlin")
+    frame = page.frame_locator("#preview")
+    # the sample message's date, in German, before anything is saved
+    frame.locator("text=/wrote on \\w\\w\\., \\d{1,2}\\. /").first.wait_for(timeout=5000)
+    assert box.cli("settings", "get", "appearance.language").stdout.strip() == b"en"
+    page.click("#appearance-form button[type=submit]")
+    page.wait_for_selector(".flash")
+    assert box.cli("settings", "get", "appearance.language").stdout.strip() == b"de"
+    assert box.cli("settings", "get", "appearance.timezone").stdout.strip() == \
+        b"Europe/Berlin"
+    assert page.locator("#f-appearance__timezone").input_value() == "Europe/Berlin"
+    assert errors == []

@@ -96,3 +96,23 @@ def test_a_forwarded_message_below_the_words_is_the_message_and_stays():
 def test_summary_is_the_first_words_on_one_line():
     assert summary("one two\nthree", words=2) == "one two …"
     assert summary("one  two\n\nthree") == "one two three"
+
+
+@pytest.mark.parametrize("html", [
+    # Gmail: the attribution in gmail_attr, the history in a blockquote (no "> " at all)
+    '<div dir="ltr">Thanks, the technician fixed it.<div><br></div><div>Ben</div></div><br>'
+    '<div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Wed, Dec 2, 2026 at 9:59'
+    ' AM Maria at Acme &lt;<a href="mailto:support@acme.example">support@acme.example</a>'
+    '&gt; wrote:<br></div><blockquote class="gmail_quote"><p>We sent a technician.</p>'
+    '</blockquote></div>',
+    # Outlook: the header block in bold labels under a border
+    '<div class="WordSection1"><p class="MsoNormal">Thanks, the technician fixed it.</p>'
+    '<p class="MsoNormal">Ben</p><div style="border-top:solid #E1E1E1 1.0pt"><p '
+    'class="MsoNormal"><b>From:</b> Maria &lt;support@acme.example&gt;<br><b>Sent:</b> '
+    'Wednesday, December 2, 2026 9:59 AM<br><b>To:</b> Ben Carter &lt;ben@client.example'
+    '&gt;<br><b>Subject:</b> [#6] Printer</p></div><p class="MsoNormal">We sent a '
+    'technician.</p></div>',
+])
+def test_html_only_replies_fold_once_converted_as_intake_converts_them(html):
+    from appliance.helpdesk.bodytext import html_to_text
+    assert fold(html_to_text(html)).text == "Thanks, the technician fixed it.\n\nBen"
