@@ -100,3 +100,12 @@ def test_an_incoming_html_only_mail_keeps_its_table_on_the_item(tmp_path):
     parsed = parse_message(raw)
     assert "Name           Yusuf Buyer" in parsed.text
     assert "NameYusuf" not in parsed.text
+
+
+def test_tables_nested_thousands_deep_keep_their_words_and_stay_cheap():
+    import time
+    html = "<table><tr><td>x " * 5000 + "deep" + "</td></tr></table>" * 5000
+    start = time.process_time()
+    text = html_to_text(html)
+    assert time.process_time() - start < 1.5     # every level re-read would take seconds
+    assert text.split() == ["x"] * 5000 + ["deep"]

@@ -25,6 +25,7 @@ _BLOCK = {"p", "div", "br", "tr", "li", "table", "blockquote", "pre", "h1", "h2"
 _CELLS = {"td", "th"}
 CELL_WIDTH = 40     # a cell's lines wrap at this width (for people)
 TABLE_WIDTH = 100   # a wider table is written row by row, unaligned
+MAX_NESTING = 8     # tables deeper inside tables are read as plain blocks (cheap)
 # Table padding survives the clean-up of runs of spaces; it becomes spaces at the very end.
 _PAD = "\ue000"
 _SKIP = {"script", "style", "head", "title"}
@@ -130,19 +131,26 @@ class _Text(HTMLParser):
         self.pre = 0
         self.links: list[str] = []
         self.tables: list[_Table] = []
+        self.deep = 0       # tables open below MAX_NESTING
         self.paragraphs = paragraphs
         self.gap = "\n\n" if paragraphs else "\n"
 
     def _table_tag(self, tag: str, start: bool) -> bool:
         """Table structure: True when ``tag`` was one (and is handled)."""
         if tag == "table":
-            if start:
+            if start and (self.deep or len(self.tables) >= MAX_NESTING):
+                self.deep += 1
+                self._newline()
+            elif start:
                 self.tables.append(_Table(self.out))
                 self.out = []   # text between cells is not kept
+            elif self.deep:
+                self.deep -= 1
+                self._newline()
             elif self.tables:
                 self.end_table()
             return True
-        if not self.tables or tag not in ("tr", *_CELLS):
+        if self.deep or not self.tables or tag not in ("tr", *_CELLS):
             return False
         table = self.tables[-1]
         table.close_cell()
