@@ -11,7 +11,12 @@ from appliance.config import BOOTSTRAP
 
 
 class SettingError(ValueError):
-    """A bad key or value; the message says what is accepted."""
+    """A bad key or value; the message says what is accepted.  ``reason`` is the same
+    without the key (``must be ...``), for the panel to put the field's label before."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def _choice(*options: str) -> Callable[[str], str]:
@@ -49,7 +54,7 @@ def _hostport(value: str) -> str:
         return value
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise SettingError("must be HOST:PORT, e.g. smtp.example.com:587")
+        raise SettingError("must be host:port, e.g. smtp.example.com:587")
     return value
 
 
@@ -78,6 +83,10 @@ def _any(value: str) -> str:
 
 def _address_list(value: str) -> str:
     items = [v.strip() for v in value.split(",") if v.strip()]
+    wrong = [v for v in items if not normalize(v)]
+    if wrong:
+        raise SettingError(f"must be email addresses separated by commas; {wrong[0]!r} is "
+                           f"not one")
     return ",".join(_email(v) for v in items)
 
 
@@ -138,6 +147,12 @@ class Setting:
     check: Callable[[str], str]
     help: str
     secret: bool = False
+    label: str = ""       # the field's name on its panel page, for people
+
+    @property
+    def kind(self) -> str:
+        """How a panel form shows it: ``flag`` (a checkbox), ``number`` or ``text``."""
+        return {_bool: "flag", _positive_int: "number"}.get(self.check, "text")
 
     def parse(self, stored: str) -> Any:
         return _PARSERS.get(self.check, str)(stored)
@@ -145,64 +160,96 @@ class Setting:
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("outbound.mode", "direct", _choice("direct", "smarthost"),
-            "direct: deliver to each recipient's MX; smarthost: use your own SMTP server."),
-    Setting("outbound.smarthost", "", _hostport, "Your SMTP server as HOST:PORT."),
+            "direct: deliver to each recipient's MX; smarthost: use your own SMTP server.",
+            label="Use your own SMTP server"),
+    Setting("outbound.smarthost", "", _hostport, "Your SMTP server as HOST:PORT.",
+            label="Server and port"),
     Setting("outbound.security", "starttls", _choice("none", "starttls", "tls"),
-            "Connection security to the smarthost; the certificate is verified."),
-    Setting("outbound.username", "", _any, "Login for the smarthost (empty: no login)."),
-    Setting("outbound.password", "", _any, "Password for the smarthost.", secret=True),
+            "Connection security to the smarthost; the certificate is verified.",
+            label="Security"),
+    Setting("outbound.username", "", _any, "Login for the smarthost (empty: no login).",
+            label="User name"),
+    Setting("outbound.password", "", _any, "Password for the smarthost.", secret=True,
+            label="Password"),
     Setting("outbound.from_address", "support@{domain}", _email,
             "The support address customers see and write to. On the box's own domain the "
             "box receives it too (mail to it becomes a ticket, like tickets@); on your "
-            "company's domain, forward it to tickets@ (Capture addresses page)."),
+            "company's domain, forward it to tickets@ (Capture addresses page).",
+            label="From address"),
     Setting("outbound.retry_intervals", "300,900,1800,3600,7200,14400", _intervals,
-            "Seconds between delivery attempts; the last one repeats."),
+            "Seconds between delivery attempts; the last one repeats.",
+            label="Wait between attempts (seconds)"),
     Setting("outbound.max_lifetime_hours", "72", _positive_int,
-            "Give up on a message (status failed) after this many hours."),
+            "Give up on a message (status failed) after this many hours.",
+            label="Give up after (hours)"),
     Setting("relay.delay_seconds", "60", _positive_int,
-            "How long a posted message may stay unseen before it is mailed to a follower."),
+            "How long a posted message may stay unseen before it is mailed to a follower.",
+            label="Relay delay (seconds)"),
     Setting("intake.agent_forwarding", "false", _bool,
-            "A manual forward by a known agent files the ticket for the original sender."),
+            "A manual forward by a known agent files the ticket for the original sender.",
+            label="Agent forwarding"),
     Setting("intake.company_addresses", "", _address_list,
             "Your own support mailbox(es) that forward to the box, comma-separated; never "
-            "a requester."),
+            "a requester.",
+            label="Company mailboxes"),
     Setting("intake.agents_follow", "true", _bool,
             "The assignee and every agent or admin who posts on an item follow it, so the "
             "relay mails them the customer's new messages (a blocklisted address never "
-            "follows)."),
+            "follows).",
+            label="Agents follow the items they work on"),
+    Setting("attachments.max_upload_mb", "10", _positive_int,
+            "The most an agent may attach to one reply or note, in MB (all files together); "
+            "also the most of a message's attachments the relay mails with it.",
+            label="Attachments per reply (MB)"),
     Setting("retention.hours", "72", _positive_int,
-            "How long finished mail-log entries are kept."),
+            "How long finished mail-log entries are kept.",
+            label="Keep mail logs (hours)"),
     Setting("appearance.company_name", "Support", _line,
-            "Your organisation's name, as customers know it."),
+            "Your organisation's name, as customers know it.",
+            label="Company name"),
     Setting("appearance.display_name", "{agent} at {company}", _display_name,
             "The From name of mail about an item: {agent} is the author's name, "
-            "{company} the company name; mail without an author uses the company name."),
-    Setting("appearance.header", "", _any, "Text shown above every email (plain text)."),
+            "{company} the company name; mail without an author uses the company name.",
+            label="Display name pattern"),
+    Setting("appearance.header", "", _any, "Text shown above every email (plain text).",
+            label="Header"),
     Setting("appearance.signature", "The {company} team", _any,
-            "Text shown below every email; {company} is replaced."),
+            "Text shown below every email; {company} is replaced.",
+            label="Signature"),
     Setting("appearance.brand_color", "#2563eb", _color,
-            "Accent colour of HTML emails, as #rrggbb."),
+            "Accent colour of HTML emails, as #rrggbb.",
+            label="Brand colour"),
     Setting("appearance.timezone", "UTC", _timezone,
             "Timezone of the dates in emails, as an IANA name (Europe/Berlin, "
-            "America/New_York); dates read like \"Wed, 2 Dec 2026, 09:59\"."),
+            "America/New_York); dates read like \"Wed, 2 Dec 2026, 09:59\".",
+            label="Timezone of dates"),
     Setting("appearance.language", "en", _language,
-            "Language of the day and month names in emails' dates: en, de, fr, es or nl."),
+            "Language of the day and month names in emails' dates: en, de, fr, es or nl.",
+            label="Language of dates"),
     Setting("automations.max_per_address_hour", "5", _positive_int,
-            "At most this many automated emails to one address per hour (loop protection)."),
+            "At most this many automated emails to one address per hour (loop protection).",
+            label="Automated emails per address and hour"),
     Setting("automations.max_per_item_hour", "10", _positive_int,
-            "At most this many automated emails about one item per hour."),
+            "At most this many automated emails about one item per hour.",
+            label="Automated emails per item and hour"),
     Setting("automations.due_soon_hours", "24", _positive_int,
-            "How long before a task's due date the 'due soon' automations fire."),
+            "How long before a task's due date the 'due soon' automations fire.",
+            label="Due soon: hours before the due date"),
     Setting("sla.urgent_minutes", "30", _positive_int,
-            "Target for an agent's first public answer to an urgent item, in minutes."),
+            "Target for an agent's first public answer to an urgent item, in minutes.",
+            label="Urgent: first answer within (minutes)"),
     Setting("sla.high_minutes", "120", _positive_int,
-            "Target for the first answer to a high-priority item, in minutes."),
+            "Target for the first answer to a high-priority item, in minutes.",
+            label="High: first answer within (minutes)"),
     Setting("sla.normal_minutes", "480", _positive_int,
-            "Target for the first answer to a normal-priority item, in minutes."),
+            "Target for the first answer to a normal-priority item, in minutes.",
+            label="Normal: first answer within (minutes)"),
     Setting("sla.low_minutes", "2880", _positive_int,
-            "Target for the first answer to a low-priority item, in minutes."),
+            "Target for the first answer to a low-priority item, in minutes.",
+            label="Low: first answer within (minutes)"),
     Setting("dkim.ed25519", "false", _bool,
-            "Also sign with an ed25519 key (RFC 8463) besides RSA."),
+            "Also sign with an ed25519 key (RFC 8463) besides RSA.",
+            label="Also sign with ed25519"),
 ]}
 
 
@@ -223,7 +270,13 @@ def validate(key: str, value: str) -> str:
     try:
         return SETTINGS[key].check(value)
     except SettingError as exc:
-        raise SettingError(f"{key} {exc}") from None
+        raise SettingError(f"{key} {exc}", reason=exc.reason) from None
+
+
+def worded(key: str, exc: SettingError) -> str:
+    """A refused value in the panel's words: the field's label, then the reason ("Brand
+    colour must be a colour like #2563eb"); the command line's words name the key."""
+    return f"{SETTINGS[key].label} {exc.reason}"
 
 
 def doc_text() -> str:

@@ -156,6 +156,23 @@ class Appliance:
             self.profiled.add(service)
         if service == "mta":
             wait_port(self.smtp_port, timeout, proc)
+        if service == "worker":
+            # as in production, the send starts once every worker process runs: the
+            # center and each intake worker log a line "... started: spool ..."
+            workers = self.worker_count()
+            log_path = self.root / "worker.log"
+
+            def started() -> bool:
+                if proc.poll() is not None:
+                    raise BenchError(f"the worker exited with {proc.returncode}")
+                text = log_path.read_text(errors="replace") if log_path.exists() else ""
+                return text.count(" started: spool ") >= workers + (workers > 1)
+            wait_for(started, timeout, "the worker's processes", 0.05)
+
+    def worker_count(self) -> int:
+        """Intake worker processes the worker starts (``worker.processes``)."""
+        value = (self.workers or "1").strip().lower()
+        return (os.cpu_count() or 1) if value == "auto" else int(value)
 
     def stop(self, timeout: float = 30) -> None:
         for name, proc in list(self.procs.items()):

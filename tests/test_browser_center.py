@@ -72,7 +72,9 @@ def test_message_center_and_the_relay_in_a_browser(running_box, browser, tmp_pat
         page.select_option("#insert-relay", "{{ item.status }}")
         assert body.input_value().startswith("Status now: {{ item.status }}\n")
         preview = page.frame_locator("#preview-relay")
-        preview.locator("text=Relay-edited: Printer jammed").first.wait_for(timeout=5000)
+        # the preview shows the newest real item, not sample data
+        preview.locator("text=Relay-edited: Scanner jams on every page").first.wait_for(
+            timeout=5000)
         preview.locator("text=Status now: open").first.wait_for(timeout=5000)
         shot("message-center-relay-preview")
         page.click("#template-form-relay button[type=submit].primary")

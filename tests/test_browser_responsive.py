@@ -23,7 +23,8 @@ LONG_SUBJECT = ("Rechnungskorrektur für die Bestellung 4711-0815-ABCDEFGHIJKLMN
                 "Rücksprache mit der Buchhaltung, dem Vertrieb und der Geschäftsleitung")
 LONG_SENDER = "a.very.long.mailbox.name.for.testing@subsidiary.client-company-example.example"
 # GET routes that are no page of their own: frames of mail HTML, previews, the API, files
-NOT_PAGES = ("/api/", "/static/", "/healthz", "/metrics", "/frame", "/preview")
+NOT_PAGES = ("/api/", "/static/", "/healthz", "/metrics", "/frame", "/preview",
+             "/attachments/", "/parts/")   # downloads, not pages
 
 
 def seed(box) -> dict:

@@ -39,7 +39,8 @@ POST_ROUTES = ["/logout", "/items/1/messages", "/items/1/status", "/items/1/foll
                "/admin/email/message-center/templates/account_created/enabled",
                "/admin/email/message-center/automations/A02",
                "/admin/email/message-center/automations/A02/enabled",
-               "/admin/users", "/admin/users/1/deactivate", "/admin/users/1/activate"]
+               "/admin/users", "/admin/users/1/deactivate", "/admin/users/1/activate",
+               "/admin/settings/relay"]
 # agents may preview the saved text of a template (their own text: test_template_budget.py)
 ADMIN_POSTS = [r for r in POST_ROUTES if r.startswith("/admin") and not r.endswith("/preview")]
 
@@ -359,7 +360,9 @@ def test_items_list_filters_and_full_text_search(panel):
     assert "Printer broken" not in admin.get("/items?type=task").text
     assert "Invoice question" in admin.get("/items?requester=carla@acme.example").text
     assert "Printer broken" not in admin.get("/items?requester=carla").text
-    assert "Printer broken" in admin.get(f"/items?q=%23{panel.item.id}").text
+    opened = admin.get(f"/items?q=%23{panel.item.id}")   # "#N" opens item N
+    assert opened.location == f"/items/{panel.item.id}"
+    assert "Printer broken" in admin.get(opened.location).text
     assert "Nothing matches" in admin.get("/items?q=zzzqqq").text
     assert "Nothing matches" in admin.get("/items?q=%22%27()*").text  # no FTS syntax error
 
@@ -480,7 +483,8 @@ def test_own_smtp_server_settings_and_password_never_shown(panel):
         "own_smtp": "on", "host": "smtp.acme.example", "port": "99999",
         "security": "tls", "username": "box", "password": "pw-secret-1",
         "from_address": "help@acme.example"})
-    assert response.status == 400 and "HOST:PORT" in response.text
+    assert response.status == 400   # named as the page labels it (Server, Port)
+    assert "Server and port must be host:port, e.g. smtp.example.com:587" in response.text
     assert setting("outbound.mode", "box.example") == "direct"   # nothing half-saved
     admin.get("/admin/email/outgoing")
     response = admin.post("/admin/email/outgoing/settings", {

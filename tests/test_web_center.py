@@ -13,7 +13,7 @@ from test_web import ADMIN, AGENT, HOSTILE, login, mail_text, make_item
 
 from appliance import clock
 from appliance.helpdesk import automations, templates
-from appliance.helpdesk.models import Automation
+from appliance.helpdesk.models import Automation, Item
 from appliance.outbound.models import OutgoingMail
 from appliance.outbound.render import default_source
 from appliance.webadmin.testclient import Client
@@ -82,7 +82,8 @@ def test_agents_may_look_but_change_nothing(panel):
         assert all(f.endswith("/preview") for f in forms if f.startswith(MC)), path
     agent.get(f"{MC}/templates/relay")
     saved = agent.post(f"{MC}/templates/relay/preview")
-    assert saved.status == 200 and "Printer jammed" in saved.text
+    newest = Item.select().order_by(Item.id.desc()).first()   # previews show real data
+    assert saved.status == 200 and html.escape(newest.title, quote=False) in saved.text
     assert "Only admins change" in agent.get(f"{MC}/templates/relay").text
     before = templates.get("relay")
     agent.get(MC)
@@ -111,7 +112,8 @@ def test_saving_a_template_goes_through_templates_save(panel):
 @pytest.mark.parametrize("body, reason", [
     ("Hello {{ item.title \nline two", "line 2"),
     ("fine\n{% if item.id %}\nnever closed", "line"),
-    ("Dear {{ requester.password_hash }}", "properties you can insert"),
+    ("Dear {{ requester.password_hash }}", "Unknown property 'requester.password_hash'. "
+                                           "You can use: requester.name, requester.email"),
 ])
 def test_a_broken_template_is_refused_and_the_form_keeps_the_admins_text(panel, body, reason):
     admin = login(panel)
@@ -149,18 +151,21 @@ def test_hostile_template_text_and_automation_names_are_escaped(panel):
     assert "sandbox" in frame.header("Content-Security-Policy")
 
 
-def test_preview_renders_sample_data_with_the_saved_appearance(panel):
+def test_preview_renders_the_newest_item_with_the_saved_appearance(panel):
     admin = login(panel)
     panel.cli("settings", "set", "appearance.company_name", "Acme Printing")
+    newest = Item.select().order_by(Item.id.desc()).first()
     try:
         admin.get(f"{MC}/templates/relay")
         saved = admin.post(f"{MC}/templates/relay/preview").text
-        assert "Acme Printing" in saved and "Printer jammed" in saved
+        assert "Acme Printing" in saved and html.escape(newest.title, quote=False) in saved
         admin.get(f"{MC}/templates/relay")
         typed = admin.post(f"{MC}/templates/relay/preview", {
             "subject": "Hello {{ requester.name }}", "body": "Body for {{ requester.email }}"}
         ).text
-        assert "Hello Ben Carter" in typed and "ben.carter@client.example" in typed
+        who = newest.requester
+        assert f"Hello {html.escape(who.name or who.email.split('@')[0])}" in typed
+        assert f"Body for {who.email}" in typed
         admin.get(f"{MC}/templates/relay")
         broken = admin.post(f"{MC}/templates/relay/preview", {
             "subject": "x", "body": "{{ item.title <script>"}).text

@@ -199,3 +199,27 @@ def test_worker_processes_must_be_a_count_or_auto(box):
     proc = box.start("worker")
     assert proc.wait(timeout=30) != 0
     assert "worker.processes must be 1 or more, or auto, not 0" in box.log("worker")
+
+
+def nice(pid: int) -> int:
+    """The nice value of process ``pid`` (field 19 of /proc/PID/stat)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_the_worker_runs_below_the_mta(two):
+    """``worker.nice`` (default 5): in a burst that keeps every core busy the MTA answers
+    senders first; the center and its intake workers all run 5 below it."""
+    box = two
+    box.start("mta")
+    box.start("worker")
+    workers = intake_workers(box)
+    mta = box.procs["mta"].pid
+    assert nice(box.procs["worker"].pid) == nice(mta) + 5
+    assert [nice(p) for p in workers] == [nice(mta) + 5] * 2
+
+
+def test_worker_nice_out_of_range_is_refused(box):
+    box.set_ini("worker", "nice", "25")
+    proc = box.start("worker")
+    assert proc.wait(timeout=30) != 0
+    assert "worker.nice must be 0 to 19, not 25" in box.log("worker")

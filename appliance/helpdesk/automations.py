@@ -11,13 +11,13 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from peewee import IntegrityError, chunked
+from peewee import JOIN, IntegrityError, chunked
 
 from appliance import clock
 from appliance.helpdesk import context as ctx
-from appliance.helpdesk import following, protection, relay, templates
+from appliance.helpdesk import following, protection, relay, statements, templates
 from appliance.helpdesk.models import (Automation, AutomationRun, Event, Follower, Item,
-                                       Message, Person, User, db)
+                                       Message, Person, User, db, with_item)
 from appliance.outbound.render import RenderError, render_text
 from appliance.statuses import ItemStatus, Priority, words
 
@@ -283,8 +283,8 @@ class Engine:
         """Run ``automation`` once for (item, key); None when it had already fired."""
         try:
             with db.atomic():
-                run = AutomationRun.create(automation=automation.code, item=item, key=key,
-                                           at=now)
+                run = statements.insert(AutomationRun, automation=automation.code,
+                                        item=item, key=key, at=now)
                 try:
                     with db.atomic():   # savepoint: a failed run leaves nothing half done
                         outcomes = [self._act(automation, action, item, now, message,
@@ -295,7 +295,7 @@ class Engine:
                     # the reason for the panel; the next event and item go on as usual
                     run.error = f"{_template_of(automation)}: {exc}"
                     run.outcome = f"failed: {run.error}"
-                run.save()
+                statements.update(run, AutomationRun.outcome, AutomationRun.error)
         except IntegrityError:
             return None
         (log.warning if run.error else log.info)(
@@ -343,10 +343,11 @@ class Engine:
                                self.mailer.appearance().company_name)
         template = templates.get(action["template"])
         body = render_text(template.body, context).strip()
-        posted = Message.create(item=item, author=None, body=body, internal=internal,
-                                automation=automation.code, created_at=now)
-        Event.create(kind="message_posted", item=item, message=posted,
-                     automation=automation.code, at=now)
+        posted = statements.insert(Message, item=item, author=None, body=body,
+                                   internal=internal, automation=automation.code,
+                                   created_at=now)
+        statements.insert(Event, kind="message_posted", item=item, message=posted,
+                          automation=automation.code, at=now)
         relay.enqueue(posted, self.setting("relay.delay_seconds"))
         return f"message {posted.id} posted"
 
@@ -402,8 +403,10 @@ class Engine:
             by_trigger.setdefault(automation.trigger, []).append(automation)
         # a list, not a cursor: an open SELECT would pin a stale SQLite read snapshot under
         # the writes below ("database is locked" at once, without the busy wait)
-        events = list(Event.select().where(Event.processed == False).order_by(  # noqa
-            Event.id).limit(limit))
+        events = list(with_item(Event.select(Event, Message)
+                                .join(Message, JOIN.LEFT_OUTER).switch(Event))
+                      .where(Event.processed == False)  # noqa: E712
+                      .order_by(Event.id).limit(limit))
         # EVENTS_PER_TRANSACTION events a commit (each run in its own savepoint): a burst's
         # events cost a few commits, not two each, and the write lock changes hands
         # between the batches, so intake goes on beside them

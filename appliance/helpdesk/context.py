@@ -5,6 +5,7 @@ from __future__ import annotations
 from appliance.clock import iso
 from appliance.helpdesk import quotes
 from appliance.helpdesk.models import Item, Message, Person, User
+from appliance.helpdesk.turn import remembered
 
 
 EMPTY_MESSAGE = {"author": "", "body": "", "text": "", "summary": "", "created_at": "",
@@ -18,8 +19,13 @@ def person(row: Person | None) -> dict:
 
 
 def is_user(row: Person | None) -> bool:
-    return row is not None and User.select().where(User.person == row,
-                                                   User.active == True).exists()  # noqa
+    """An active agent or admin (read once per worker turn: :mod:`turn`)."""
+    return row is not None and row.id in remembered("staff", staff_ids)
+
+
+def staff_ids() -> frozenset[int]:
+    return frozenset(u.person_id for u in User.select(User.person)
+                     .where(User.active == True))  # noqa: E712
 
 
 def item(row: Item, base_url: str) -> dict:

@@ -4,9 +4,12 @@ for the relay (followers who do not see it within the delay get it by email)."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import Sequence
 
 from appliance import clock
-from appliance.helpdesk import context, following, people, relay
+from appliance.helpdesk import attachments, context, following, people, relay
+from appliance.helpdesk.mailparse import Part
 from appliance.helpdesk.models import Event, Item, Message, Person, Seen, db
 from appliance.settings import SettingError
 from appliance.statuses import CopiedState, ItemStatus, Priority, words
@@ -35,8 +38,10 @@ def reaches_customer(item: Item, author: Person | None) -> bool:
 
 
 def post(item: Item, author: Person | None, body: str, internal: bool = False,
-         relay_delay: int = 60) -> Message:
-    """Post a message; returns it.  Its author has seen it; the relay has the rest.  An
+         relay_delay: int = 60, files: Sequence[Part] = (),
+         attachments_dir: Path | None = None) -> Message:
+    """Post a message; returns it.  Its author has seen it; the relay has the rest (with
+    ``files``, stored under ``attachments_dir`` before the transaction opens).  An
     agent's public answer makes the people copied on the item followers first.  An agent's
     public reply that no customer would receive is refused (:class:`NobodyWouldReceive`): it
     would otherwise sit on the item as if sent."""
@@ -48,9 +53,14 @@ def post(item: Item, author: Person | None, body: str, internal: bool = False,
                if item.requester_id else "has no requester")
             + (", and no other customer follows it." if item.requester_id
                else " and no customer follows it."))
+    if files and attachments_dir is None:
+        raise ValueError("files need the attachments directory")
+    stored = [attachments.store(attachments_dir, f.filename, f.content_type, f.data)
+              for f in files]
     with db.atomic():
         message = Message.create(item=item, author=author, body=body, internal=internal,
                                  created_at=now)
+        attachments.add(message, stored)
         if author is not None:
             Seen.get_or_create(message=message, person=author)
         following.staff_follows(item, author, "they posted on it")

@@ -109,7 +109,9 @@ def migration_lock(database: Database):
 
 
 def for_update(query):
-    """``SELECT ... FOR UPDATE`` where the database has row locks (PostgreSQL); SQLite
-    has one writer at a time and no such clause."""
+    """``SELECT ... FOR UPDATE OF`` the query's own table where the database has row
+    locks (PostgreSQL; rows read with it by a join stay unlocked, and may come from an
+    outer join); SQLite has one writer at a time and no such clause."""
     database = query.model._meta.database
-    return query.for_update() if is_postgres(getattr(database, "obj", database)) else query
+    return (query.for_update(of=query.model)
+            if is_postgres(getattr(database, "obj", database)) else query)

@@ -17,7 +17,7 @@ blocklisted address never follows.
 from __future__ import annotations
 
 from appliance import addresses
-from appliance.helpdesk import people
+from appliance.helpdesk import people, statements
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import Blocked, Copied, Follower, Item, Person
 from appliance.helpdesk.settingstore import value as setting
@@ -83,10 +83,11 @@ def from_mail(item: Item, named: list[Person], verified: bool, new_item: bool,
                            f"#{item.id} and get nothing from the box until an agent posts "
                            f"a public answer.")
     if added:
-        Follower.insert_many([{"item": item.id, "person": p.id} for p in added]
-                             ).on_conflict_ignore().execute()
-        Copied.delete().where(Copied.item == item,
-                              Copied.person.in_([p.id for p in added])).execute()
+        for person in added:   # at most MAX_PER_MAIL, each a statement built once
+            statements.insert(Follower, ignore=True, item=item.id, person=person.id)
+        if not new_item:   # a new item has no copied people yet but those just listed
+            Copied.delete().where(Copied.item == item,
+                                  Copied.person.in_([p.id for p in added])).execute()
         if verified:
             reasons.append(f"The sender is authenticated ({why}): {_names(added)} "
                            f"follow{'s' if len(added) == 1 else ''} item #{item.id}.")

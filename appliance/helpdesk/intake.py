@@ -10,9 +10,7 @@ the same transaction; addressed to the postmaster alone it makes no item.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -21,8 +19,8 @@ from peewee import InterfaceError, OperationalError
 
 from appliance import clock
 from appliance.addresses import parse_people
-from appliance.helpdesk import (agentforward, capture, classify, following, people,
-                                postmaster, relay, threading)
+from appliance.helpdesk import (agentforward, attachments, capture, classify, failures,
+                                following, people, postmaster, relay, statements, threading)
 from appliance.helpdesk.mailparse import Parsed, Part, parse_message
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import (Attachment, Blocked, Event, IncomingMail, Item,
@@ -80,26 +78,6 @@ def load_context(domain: str, attachments_dir: Path) -> IntakeContext:
                          relay_delay=setting("relay.delay_seconds", domain))
 
 
-def store_attachment(root: Path, data: bytes) -> str:
-    """Content-addressed and fsynced before the transaction that names it commits."""
-    digest = hashlib.sha256(data).hexdigest()
-    rel = f"{digest[:2]}/{digest}"
-    path = root / rel
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{digest}.{os.getpid()}")
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)   # a full disk keeps no half-written copy
-            raise
-    return rel
-
-
 def _item_type(ctx: IntakeContext, rcpt_tos: list[str]) -> ItemType | None:
     for rcpt in rcpt_tos:
         if rcpt.lower() in ctx.types:
@@ -155,7 +133,8 @@ def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
     forward = agentforward.take_apart(parsed) if decision.agent_forward else None
     parts = parsed.attachments + (forward.attachments + forward.note_attachments
                                   if forward else [])
-    stored = {id(part): store_attachment(ctx.attachments_dir, part.data) for part in parts}
+    stored = {id(part): attachments.store_file(ctx.attachments_dir, part.data)
+              for part in parts}
     got_it = {p.email.lower() for p in parse_people(parsed.message.get("To"),
                                                     parsed.message.get("Cc"))}
     if parsed.sender:
@@ -167,16 +146,17 @@ def prepare(entry: Entry, ctx: IntakeContext) -> Prepared:
 def _add_message(item: Item, prep: Prepared, author: Person | None, log_row: IncomingMail,
                  internal: bool = False) -> Message:
     parsed = prep.parsed
-    message = Message.create(item=item, author=author, body=parsed.text,
-                             body_html=parsed.html, message_id=parsed.message_id,
-                             incoming=log_row, internal=internal, created_at=clock.now())
+    message = statements.insert(Message, item=item, author=author, body=parsed.text,
+                                body_html=parsed.html, message_id=parsed.message_id,
+                                incoming=log_row, internal=internal,
+                                created_at=clock.now())
     _attach(message, author, parsed.attachments, prep)
     return message
 
 
 def _seen(message: Message, person: Person) -> None:
     """``person`` has seen ``message`` (one statement; a mark already there stays)."""
-    Seen.insert(message=message, person=person, at=clock.now()).on_conflict_ignore().execute()
+    statements.insert(Seen, ignore=True, message=message, person=person, at=clock.now())
 
 
 def _attach(message: Message, author: Person | None, parts: list[Part], prep: Prepared
@@ -184,9 +164,9 @@ def _attach(message: Message, author: Person | None, parts: list[Part], prep: Pr
     if author is not None:
         _seen(message, author)
     for part in parts:
-        Attachment.create(message=message, filename=part.filename[:255],
+        statements.insert(Attachment, message=message, filename=part.filename[:255],
                           content_type=part.content_type[:255], size=len(part.data),
-                          path=prep.stored[id(part)])
+                          path=prep.stored[id(part)], content_id=part.content_id)
 
 
 def _add_forward(item: Item, prep: Prepared, agent: Person | None, original: Person | None,
@@ -219,8 +199,8 @@ def _announce(kind: str, item: Item, message: Message, prep: Prepared,
     themselves: the sender and the To/Cc people did).  Automated mail (an out-of-office
     reply, list mail) is shown on the item with its badge but never relayed: nobody is
     told by email about a robot's answer, and it cannot start a loop of auto-replies."""
-    Event.create(kind=kind, item=item, message=message, at=clock.now(),
-                 detail={"automated": prep.decision.automated, "channel": "email"})
+    statements.insert(Event, kind=kind, item=item, message=message, at=clock.now(),
+                      detail={"automated": prep.decision.automated, "channel": "email"})
     if prep.decision.automated is None:
         relay.enqueue(message, ctx.relay_delay, prep.got_it)
 
@@ -239,7 +219,7 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
             known[key] = people.get(person)
         return known[key]
     if parsed.message_id:
-        claim = MessageIdClaim.get_or_none(MessageIdClaim.message_id == parsed.message_id)
+        claim = statements.get(MessageIdClaim, MessageIdClaim.message_id, parsed.message_id)
         if claim:
             where = f"item #{claim.item_id}" if claim.item_id else "an earlier message"
             return Outcome("ignored", claim.item, reasons + [
@@ -309,12 +289,13 @@ def _decide(entry: Entry, prep: Prepared, ctx: IntakeContext, log_row: IncomingM
             f"({', '.join(entry.envelope.rcpt_tos)}): no item is created."])
     fwd = prep.forward
     title = fwd.title if fwd else parsed.subject
-    item = Item.create(type=item_type, title=(title or "(no subject)")[:500],
-                       requester=requester, description=fwd.text if fwd else parsed.text,
-                       description_html=fwd.html if fwd else parsed.html,
-                       sender_verified=not sender.dmarc_failed, channel="email",
-                       automated=decision.automated, may_belong_to=thread.linked,
-                       created_at=clock.now(), updated_at=clock.now())
+    item = statements.insert(
+        Item, type=item_type, title=(title or "(no subject)")[:500], requester=requester,
+        description=fwd.text if fwd else parsed.text,
+        description_html=fwd.html if fwd else parsed.html,
+        sender_verified=not sender.dmarc_failed, channel="email",
+        automated=decision.automated, may_belong_to=thread.linked,
+        created_at=clock.now(), updated_at=clock.now())
     message = (_add_forward(item, prep, author, requester, log_row, reasons, ctx)
                if fwd else _add_message(item, prep, author, log_row))
     reasons.append(f"New {item_type.name} #{item.id} created from mail to "
@@ -377,7 +358,7 @@ def _file(entry: Entry, prep: Prepared, ctx: IntakeContext) -> IncomingMail:
     """The entry's database effects, inside the caller's transaction; an entry filed
     before (a crash between the commit and the file's move) is only returned."""
     parsed, decision, auth = prep.parsed, prep.decision, prep.auth
-    row = IncomingMail.get_or_none(IncomingMail.spool_id == entry.id)
+    row = statements.get(IncomingMail, IncomingMail.spool_id, entry.id)
     if row is not None and row.action != "failed":
         return row  # processed before a crash; the caller only has to move the file
     values = dict(
@@ -391,18 +372,20 @@ def _file(entry: Entry, prep: Prepared, ctx: IntakeContext) -> IncomingMail:
         action="failed")
     fresh = row is None
     if row is None:
-        row = IncomingMail.create(spool_id=entry.id, **values)
+        row = statements.insert(IncomingMail, spool_id=entry.id, **values)
     else:
         for key, value in values.items():
             setattr(row, key, value)
     outcome = _decide(entry, prep, ctx, row)
     if parsed.message_id and outcome.action in ("created", "appended"):
-        MessageIdClaim.create(message_id=parsed.message_id, item=outcome.item,
-                              spool_id=entry.id)
+        statements.insert(MessageIdClaim, message_id=parsed.message_id, item=outcome.item,
+                          spool_id=entry.id)
     row.action, row.item, row.reasons = outcome.action, outcome.item, outcome.reasons
     # only what changed: the decision (JSON) is not written a second time
-    row.save(only=[IncomingMail.action, IncomingMail.item, IncomingMail.reasons]
-             if fresh else None)
+    if fresh:
+        statements.update(row, IncomingMail.action, IncomingMail.item, IncomingMail.reasons)
+    else:
+        row.save()
     return row
 
 
@@ -417,27 +400,36 @@ def _sender(parsed: Parsed, results: AuthResults | None) -> threading.Sender:
 
 
 def record_failure(entry_id: str, envelope_json: dict | None, error: str,
-                   reason: str | None = None) -> IncomingMail:
-    """Keep an entry that could not be processed visible in the incoming log (``reason``:
-    the sentence shown, by default the error's first line)."""
+                   reason: str | None = None, raw: bytes | None = None) -> IncomingMail:
+    """Keep an entry that could not be processed visible in the incoming log, with the
+    subject, sender and Message-ID of its stored message (``raw``) when it has them
+    (``reason``: the sentence shown, by default the error in one line)."""
     with db.atomic():
         row = IncomingMail.get_or_none(IncomingMail.spool_id == entry_id)
         env = envelope_json or {}
         if row is None:
-            row = IncomingMail(spool_id=entry_id, received_at=clock.now(),
+            row = IncomingMail(spool_id=entry_id, received_at=_when(env.get("received_at")),
                                mail_from=env.get("mail_from", ""),
                                rcpt_tos=env.get("rcpt_tos", []), peer=env.get("peer"),
                                helo=env.get("helo"))
-        row.action, row.error, row.processed_at = "failed", error[:4000], clock.now()
-        row.reasons = [reason or
-                       f"Processing failed: {error.splitlines()[0][:300] if error else '?'}"]
+        for key, value in failures.mail_facts(raw).items():
+            if value and not getattr(row, key):
+                setattr(row, key, value)
+        if len(error) > 4000:   # a traceback's end says what went wrong: keep it
+            error = error[:1000] + "\n[...]\n" + error[-2990:]
+        row.action, row.error, row.processed_at = "failed", error, clock.now()
+        row.reasons = [reason or failures.filing_reason(error)]
         row.save()
     return row
 
 
 def _received_at(entry: Entry):
+    return _when(entry.envelope.received_at)
+
+
+def _when(stamp: str | None):
     from datetime import datetime
     try:
-        return datetime.fromisoformat(entry.envelope.received_at)
+        return datetime.fromisoformat(stamp)
     except (TypeError, ValueError):
         return clock.now()

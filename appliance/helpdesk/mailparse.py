@@ -22,6 +22,7 @@ class Part:
     filename: str
     content_type: str
     data: bytes
+    content_id: str | None = None    # without <>, lower case: what a cid: link names
 
 
 @dataclass
@@ -128,6 +129,11 @@ def _filename(part: Message) -> str | None:
     return clean(decode_words(name)) if name else None
 
 
+def _content_id(part: Message) -> str | None:
+    value = clean(str(part.get("Content-ID") or "")).strip().strip("<>").strip().lower()
+    return value[:255] or None
+
+
 def parse_message(raw: bytes, headers_only: bool = False) -> Parsed:
     """``headers_only``: the body is not taken apart (see ``mta.limits``); it is read as no
     text and no attachments.  Text and HTML past the limits are cut, with a note."""
@@ -149,7 +155,13 @@ def parse_message(raw: bytes, headers_only: bool = False) -> Parsed:
                                     ctype, data))
         elif disposition == "attachment" or (name and not ctype.startswith("text/")):
             attachments.append(Part(name or "attachment", ctype,
-                                    part.get_payload(decode=True) or b""))
+                                    part.get_payload(decode=True) or b"",
+                                    _content_id(part)))
+        elif ctype.startswith("image/") and _content_id(part):
+            # an inline image named only by its Content-ID (the HTML shows it by cid:)
+            attachments.append(Part(f"image.{ctype[6:].split('+')[0][:10] or 'bin'}", ctype,
+                                    part.get_payload(decode=True) or b"",
+                                    _content_id(part)))
         elif ctype == "text/plain" and text is None:
             text = decode_payload(part)
         elif ctype == "text/html" and html is None:

@@ -124,6 +124,17 @@ def _v11_first_response(database: Database) -> None:
                          "ON item (first_response_at, created_at)")
 
 
+def _v12_attachment_content_id(database: Database) -> None:
+    # an inline image's Content-ID: a cid: link in the mail's HTML shows that stored part
+    add_column(database, models.Attachment, "content_id")
+
+
+def _v13_retry_now(database: Database) -> None:
+    # "Retry now" brings a deferred message forward, never one a delivery run holds
+    from appliance.outbound.models import OutgoingMail
+    add_column(database, OutgoingMail, "leased_until")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema, item types ticket and task", _v1_initial),
     (2, "outgoing mail queue and log", _v2_outbound),
@@ -143,6 +154,10 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
      _v10_postgres_search),
     (11, "the first answers of a time window are found through an index (home page)",
      _v11_first_response),
+    (12, "attachments keep their Content-ID, so inline cid: images show in the panel",
+     _v12_attachment_content_id),
+    (13, "outgoing mail records a delivery run's lease, so \"Retry now\" leaves it alone",
+     _v13_retry_now),
 ]
 
 CURRENT = max(number for number, _, _ in MIGRATIONS)

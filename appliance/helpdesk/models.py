@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField, ForeignKeyField,
-                    IntegerField, Model, TextField)
+from peewee import (JOIN, BooleanField, CharField, DatabaseProxy, DateTimeField,
+                    ForeignKeyField, IntegerField, Model, TextField)
 
 from appliance import clock
 from appliance.statuses import CopiedState, ItemStatus, Priority
@@ -95,6 +95,18 @@ class Item(BaseModel):
     updated_at = UTCDateTimeField(default=clock.now)
 
 
+def with_item(query):
+    """``query`` (of a model with an ``item`` key) with its item, the item's type and
+    requester read in the same statement: the message center reads them for every
+    event and relay entry, one lookup each before."""
+    requester = Person.alias()
+    return (query.select_extend(Item, ItemType, requester).switch(query.model)
+            .join(Item).join(ItemType).switch(Item)
+            .join(requester, JOIN.LEFT_OUTER, on=(Item.requester == requester.id),
+                  attr="requester")
+            .switch(query.model))
+
+
 class IncomingMail(BaseModel):
     """One entry of the incoming log: one received message and what became of it."""
     spool_id = CharField(unique=True)
@@ -160,6 +172,7 @@ class Attachment(BaseModel):
     content_type = CharField()
     size = IntegerField()
     path = CharField()  # relative to the attachments directory
+    content_id = CharField(null=True)   # an inline part's Content-ID, without <>, lower case
 
 
 class Seen(BaseModel):

@@ -1,21 +1,20 @@
 """People in the database: one row per address, found case-insensitively."""
 from __future__ import annotations
 
-from peewee import fn
-
 from appliance import addresses
+from appliance.helpdesk import statements
 from appliance.helpdesk.models import Follower, Item, Person
 
 
 def find(email: str) -> Person | None:
-    return Person.get_or_none(fn.LOWER(Person.email) == email.lower())
+    return statements.get(Person, Person.email, email.lower(), lower=True)
 
 
 def get(person: addresses.Person) -> Person:
     """The row for ``person``, created on first sight; a name fills an empty one."""
     row = find(person.email)
     if row is None:
-        return Person.create(email=person.email, name=person.name)
+        return statements.insert(Person, email=person.email, name=person.name)
     if person.name and not row.name:
         row.name = person.name
         row.save()
@@ -29,5 +28,8 @@ def follow(item: Item, person: Person) -> bool:
 
 
 def followers(item: Item) -> list[Person]:
-    return list(Person.select().join(Follower).where(Follower.item == item)
-                .order_by(Follower.id))
+    return _FOLLOWERS.rows(item.id)
+
+
+_FOLLOWERS = statements.Query(lambda item: Person.select().join(Follower)
+                              .where(Follower.item == item).order_by(Follower.id), 1)

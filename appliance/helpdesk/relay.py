@@ -8,22 +8,22 @@ messages in full and the earlier ones they may see one line each, newest first; 
 other pending entries for that item go out with it, so messages that pile up within the
 window make one email.  The history leaves out automatic messages (the box's auto-reply,
 an out-of-office answer that came in: :func:`automated`), and every message shows its own
-words only, its quoted history folded away (:mod:`appliance.helpdesk.quotes`).  An email that brings
-an agent an internal note is staff-only (marked in its Message-ID); any other shows only
-the public conversation (:func:`audience`).
+words only, its quoted history folded away (:mod:`appliance.helpdesk.quotes`).  An email
+that brings an agent an internal note is staff-only (marked in its Message-ID); any other
+shows only the public conversation (:func:`audience`).
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
 
-from peewee import chunked, fn
+from peewee import JOIN, chunked, fn
 
 from appliance import clock, mailids
 from appliance.helpdesk import context as ctx
-from appliance.helpdesk import following, people, protection, templates
+from appliance.helpdesk import following, people, protection, statements, templates
 from appliance.helpdesk.dialect import for_update
-from appliance.helpdesk.models import IncomingMail, Item, Message, Person, Seen, db
+from appliance.helpdesk.models import IncomingMail, Item, Message, Person, Seen, db, with_item
 from appliance.helpdesk.relaymodels import RelayEntry
 from appliance.outbound.render import RenderError
 from appliance.statuses import RelayState
@@ -111,7 +111,7 @@ def mark_seen(item: Item, person: Person, now: datetime | None = None) -> int:
 
 def visible_messages(item: Item, person: Person, public_only: bool = False
                      ) -> list[Message]:
-    rows = item.messages.order_by(Message.created_at.desc(), Message.id.desc())
+    rows = _MESSAGES.rows(item.id)
     return [m for m in rows if may_see(m, person) and not (public_only and m.internal)]
 
 
@@ -145,6 +145,19 @@ def audience(person: Person, new: list[Message]) -> str:
     return mailids.CUSTOMER
 
 
+# an item's pending entries for one follower, with their messages, the follower, the item,
+# its type and requester (one statement a relay email)
+_PENDING = statements.Query(lambda item, person: for_update(with_item(
+    RelayEntry.select(RelayEntry, Message, Person)
+    .join(Message).switch(RelayEntry).join(Person)).where(
+    RelayEntry.item == item, RelayEntry.person == person,
+    RelayEntry.state == RelayState.PENDING)), 2)
+# an item's messages, newest first, with their authors
+_MESSAGES = statements.Query(lambda item: (
+    Message.select(Message, Person).join(Person, JOIN.LEFT_OUTER)
+    .where(Message.item == item).order_by(Message.created_at.desc(), Message.id.desc())), 1)
+
+
 def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
     """Send what is due, the longest waiting first, at most ``limit`` emails a turn (so
     a big item never holds back the rest for long); returns the number queued."""
@@ -158,12 +171,10 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
     for pair in list(due):
         with db.atomic():
             # FOR UPDATE on PostgreSQL: a second box waits here, then finds them sent
-            entries = list(for_update(RelayEntry.select().where(
-                RelayEntry.item == pair.item_id, RelayEntry.person == pair.person_id,
-                RelayEntry.state == RelayState.PENDING)))
+            entries = _PENDING.rows(pair.item_id, pair.person_id)
             if not entries:
                 continue  # another worker took them
-            item, person = Item.get_by_id(pair.item_id), Person.get_by_id(pair.person_id)
+            item, person = entries[0].item, entries[0].person
             seen = {s.message_id for s in Seen.select().where(
                 Seen.person == person, Seen.message.in_([e.message_id for e in entries]))}
             fresh = [e for e in entries if e.message_id not in seen]
@@ -213,7 +224,34 @@ def send(mailer, item: Item, person: Person, new: list[Message]):
                        kind="relay_automated" if automated else "relay", item=item,
                        author=author, conversation_message=newest,
                        auto_submitted="auto-replied" if automated else None,
-                       audience=meant_for)
+                       audience=meant_for, files=files_of(mailer, new, messages))
     log.info("relay item=%s to=%s messages=%s outgoing=%s message-id=%s", item.id,
              person.email, ",".join(str(m.id) for m in new), mail.id, mail.message_id)
     return mail
+
+
+def files_of(mailer, new: list[Message], shown: list[Message]) -> list:
+    """The attachments of the new messages this email shows (never an internal note's in
+    customer mail: ``shown`` has only what the audience may see), oldest first, as long
+    as together they stay within ``attachments.max_upload_mb``; what does not fit stays
+    on the item (logged)."""
+    from appliance.helpdesk import attachments
+    from appliance.outbound.compose import File
+    ids = {m.id for m in shown}
+    wanted = sorted((m for m in new if m.id in ids), key=lambda m: (m.created_at, m.id))
+    found = attachments.of_messages(wanted)
+    if not any(found.values()):
+        return []
+    budget = mailer.setting("attachments.max_upload_mb") * 1024 * 1024
+    files, total = [], 0
+    for message in wanted:
+        for att in found[message.id]:
+            data = attachments.read(mailer.cfg.attachments_dir, att)
+            if data is None or total + len(data) > budget:
+                log.warning("relay message=%s: attachment %s (%s) not mailed: %s", message.id,
+                            att.id, att.filename, "its file is missing" if data is None
+                            else "over attachments.max_upload_mb together")
+                continue
+            total += len(data)
+            files.append(File(att.filename, att.content_type, data))
+    return files

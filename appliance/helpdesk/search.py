@@ -21,7 +21,10 @@ INDEX = {"item": "item_fts", "incomingmail": "incoming_fts", "outgoingmail": "ou
 def match_expression(query: str, column: str | None = None) -> str | None:
     """An FTS5 expression for what a person typed: every word must occur (as a prefix);
     a word with punctuation (an address, a Message-ID) must occur as that sequence.
-    None when the query has nothing to search for."""
+    None when the query has nothing to search for, or is an item's ``#N`` (which names
+    that item only, not every text with a word starting ``N``)."""
+    if exact_item(query) is not None:
+        return None
     phrases = []
     for word in query.split():
         tokens = re.findall(r"\w+", word)
@@ -37,6 +40,13 @@ def item_number(query: str) -> int | None:
     """``#12`` or ``12`` names item 12."""
     text = query.strip().lstrip("#")
     return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def exact_item(query: str) -> int | None:
+    """``#12``, as the subject tag ``[#12]`` writes it, names item 12 and nothing else
+    (a bare ``12`` also finds texts with a word starting 12)."""
+    match = re.fullmatch(r"#(\d{1,9})", query.strip())
+    return int(match.group(1)) if match else None
 
 
 _SYNTAX = re.compile(r'\{(\w+)\} : \(|\(((?:"\w+"(?: \+ )?)+)\*\)|\(|\)')

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from appliance.helpdesk.models import Setting, db
-from appliance.settings import SettingError, default, typed, validate
+from appliance.settings import SettingError, default, typed, validate, worded
 
 
 def current(key: str, domain: str) -> str:
@@ -29,13 +29,14 @@ def values(keys: list[str], domain: str) -> dict[str, Any]:
 
 def store(values: dict[str, str]) -> dict[str, str]:
     """Validate and store settings together; returns {key: error} and stores nothing when
-    any value is refused."""
+    any value is refused.  The errors name each field by its label, as the panel shows it
+    (the command line validates first, in its own words: ``settings.validate``)."""
     errors, clean = {}, {}
     for key, value in values.items():
         try:
             clean[key] = validate(key, value)
         except SettingError as exc:
-            errors[key] = str(exc)
+            errors[key] = worded(key, exc)
     if not errors:
         with db.atomic():
             for key, value in clean.items():

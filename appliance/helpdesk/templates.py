@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import UndefinedError
+from jinja2 import TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 
 from appliance import clock
-from appliance.helpdesk.models import TemplateOverride, db
+from appliance.helpdesk import templatewords
+from appliance.helpdesk.context import for_item
+from appliance.helpdesk.models import Item, Message, TemplateOverride, db
+from appliance.helpdesk.templatewords import UnknownName
 from appliance.outbound.render import Appearance, Rendered, RenderError, default_source
-from appliance.outbound.render import render_email, render_part
+from appliance.outbound.render import line_of, render_email, render_part
 from appliance.helpdesk.sandbox import budget
+from appliance.helpdesk.turn import remembered
 
 MAX_SOURCE = 20_000   # characters of a subject or a body: mail templates are a page or two
 
@@ -134,7 +138,8 @@ def spec(name: str) -> Spec:
 
 def get(name: str) -> Template:
     s = spec(name)
-    row = TemplateOverride.get_or_none(TemplateOverride.name == name)
+    row = remembered(("template", name), lambda: TemplateOverride.get_or_none(
+        TemplateOverride.name == name))
     subject = row.subject if row and row.subject is not None else default_source(name,
                                                                                  "subject")
     body = row.body if row and row.body is not None else default_source(name, "body")
@@ -161,7 +166,8 @@ def usage(name: str, automations) -> tuple[list, list]:
 
 def validate(subject: str, body: str) -> None:
     """Refuse a template that does not parse, does not render with sample data, or goes
-    over its budget (steps, text, time) doing so; the reason names the part and line."""
+    over its budget (steps, text, time) doing so; the reason names the part and line, and
+    an unknown property by what the admin wrote, with the ones they may use."""
     for part, source in (("subject", subject), ("body", body)):
         if len(source) > MAX_SOURCE:
             raise TemplateError(f"{part}: at most {MAX_SOURCE:,} characters (this one has "
@@ -172,11 +178,26 @@ def validate(subject: str, body: str) -> None:
             try:
                 render_part(part, source, context)
             except RenderError as exc:
-                hint = ("; the properties you can insert are listed with the template"
-                        if isinstance(exc.__cause__, (UndefinedError, SecurityError)) else "")
-                raise TemplateError(f"{exc}{hint}") from None
+                raise TemplateError(worded(exc, part, source, context)) from None
     if not subject.strip():
         raise TemplateError("subject: a subject is required")
+
+
+def worded(exc: RenderError, part: str, source: str, context: dict) -> str:
+    """A render failure of ``part`` in the admin's words (templatewords)."""
+    cause, names = exc.__cause__, [name for name, _ in PROPERTIES]
+    line = line_of(cause) if cause is not None else None
+    where = f"{part}{f', line {line}' if line else ''}"
+    if isinstance(cause, UnknownName):
+        text = source.splitlines()[line - 1] if line and line <= len(source.splitlines()) \
+            else source
+        return f"{where}: {templatewords.unknown(cause, text, context, names)}"
+    if isinstance(cause, TemplateSyntaxError):
+        return f"{where}: {templatewords.syntax(cause, names)}"
+    if isinstance(cause, SecurityError):
+        return (f"{str(exc).rstrip('.')}; the properties you can insert are listed with "
+                f"the template")
+    return str(exc)
 
 
 def save(name: str, subject: str, body: str) -> Template:
@@ -216,10 +237,29 @@ def render(name: str, context: dict, appearance: Appearance) -> Rendered:
     return render_email(template.subject, template.body, context, appearance)
 
 
+def preview_context(base_url: str, organisation: str) -> tuple[dict, bool]:
+    """What previews show: the newest item with its requester and public messages (the
+    last one as ``message``), as the requester would get them; with no item yet the
+    sample data.  The flag is True for the sample, which the panel labels as such."""
+    row = Item.select().order_by(Item.id.desc()).first()
+    if row is None:
+        context = sample_context()
+        context["organisation"] = {"name": organisation}
+        return context, True
+    public = list(Message.select().where((Message.item == row) & ~Message.internal)
+                  .order_by(Message.created_at.desc(), Message.id.desc()))
+    context = for_item(row, row.requester, base_url, organisation,
+                       public[0] if public else None, public)
+    context["link"] = sample_context()["link"]   # system emails' link is made when sent
+    return context, False
+
+
 def preview(name: str, appearance: Appearance, subject: str | None = None,
-            body: str | None = None) -> Rendered:
-    """A template (or an unsaved edit of it) rendered with sample data."""
+            body: str | None = None, context: dict | None = None) -> Rendered:
+    """A template (or an unsaved edit of it) rendered with ``context`` (default: the
+    sample data), under the organisation name of ``appearance``."""
     template = get(name)
+    context = dict(context or sample_context())
+    context["organisation"] = {"name": appearance.company_name}
     return render_email(subject if subject is not None else template.subject,
-                        body if body is not None else template.body, sample_context(),
-                        appearance)
+                        body if body is not None else template.body, context, appearance)

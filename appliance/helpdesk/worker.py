@@ -33,7 +33,7 @@ from appliance import clock, resolving
 from appliance.mailids import header_message_id
 from appliance.config import Config, ConfigError
 from appliance.helpdesk import (capture, dialect, faults, intake, relay, scheduler,
-                                settingstore)
+                                settingstore, turn)
 from appliance.helpdesk.automations import Engine
 from appliance.outbound.mailer import Mailer
 from appliance.helpdesk.database import database_problem, open_database
@@ -144,7 +144,7 @@ class Worker:
             error = traceback.format_exc()
             log.error("intake failed spool=%s message-id=%s: %s", entry_id,
                       header_message_id(entry.raw) or "-", error.strip().splitlines()[-1])
-            intake.record_failure(entry_id, entry.envelope.to_json(), error)
+            intake.record_failure(entry_id, entry.envelope.to_json(), error, raw=entry.raw)
             check_database()
             self.faults.pop(entry_id, None)
             self.spool.fail(entry_id)
@@ -171,7 +171,8 @@ class Worker:
                   "retried automatically in %d s", entry_id, attempt, why, delay)
         try:
             intake.record_failure(entry_id, entry.envelope.to_json() if entry else None,
-                                  "".join(traceback.format_exception(exc)), reason)
+                                  "".join(traceback.format_exception(exc)), reason,
+                                  raw=entry.raw if entry else None)
         except Exception as record_exc:
             log.error("could not record spool=%s as waiting in the incoming log: %s",
                       entry_id, record_exc)
@@ -224,7 +225,8 @@ class Worker:
                 self.process_one(entry.id, ctx)
             return
         try:
-            results = intake.process_batch(entries, ctx)
+            with turn.turn():
+                results = intake.process_batch(entries, ctx)
         except Exception as exc:
             log.info("a batch of %d entries went back to one at a time: %s", len(entries),
                      f"{type(exc).__name__}: {exc}"[:300])
@@ -259,6 +261,10 @@ class Worker:
         now = now or clock.now()
         counts = {}
         engine = Engine(self.mailer)
+        with turn.turn():
+            return self._center_parts(engine, now, counts)
+
+    def _center_parts(self, engine: Engine, now, counts: dict) -> dict:
         # each part on its own: one that fails (a bug, the database) does not stop the rest
         for name, part in (("automations", lambda: engine.process_events(now)),
                            ("scheduled", lambda: scheduler.run(engine, now)),
@@ -476,7 +482,18 @@ def authenticator(cfg: Config):
     return check
 
 
+def lower_priority(cfg: Config) -> None:
+    """``worker.nice``: the MTA answers senders first when both want the CPU (the intake
+    workers a center starts inherit it from the center)."""
+    step = cfg.getint("worker.nice")
+    if not 0 <= step <= 19:
+        raise ConfigError(f"{cfg.path}: worker.nice must be 0 to 19, not {step}")
+    if step and not os.environ.get(PART_ENV):
+        os.nice(step)
+
+
 def run(cfg: Config) -> int:
+    lower_priority(cfg)
     share = os.environ.get(PART_ENV, "")
     if share:   # an intake worker the center started
         die_with_parent(int(os.environ.get(PARENT_ENV, "0")))

@@ -3,10 +3,12 @@
 multipart/alternative with text and HTML, RFC 2047 headers for any language, the box's
 own Message-ID, threading headers, RFC 3834 ``Auto-Submitted`` on automated mail and the
 appliance's loop marker so the box recognises its own mail coming back.  A message received
-can ride along as a ``message/rfc822`` attachment, byte for byte (mail to the postmaster).
+can ride along as a ``message/rfc822`` attachment, byte for byte (mail to the postmaster);
+files (an agent's attachments) as base64 parts whose names keep any language (RFC 2231).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 from email.headerregistry import Address
@@ -35,6 +37,15 @@ class Outgoing:
     auto_submitted: str | None = None        # auto-replied | auto-generated | None
     extra_headers: dict[str, str] = field(default_factory=dict)
     attached_message: bytes | None = None    # a received message, attached as it came
+    files: list["File"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class File:
+    """One attachment of an outgoing email."""
+    filename: str
+    content_type: str
+    data: bytes
 
 
 class _Generator(BytesGenerator):
@@ -49,14 +60,32 @@ class _Generator(BytesGenerator):
             super()._handle_message(msg)
 
 
-def _attach_message(msg: EmailMessage, raw: bytes) -> None:
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
+def _attach_message(msg: EmailMessage, raw: bytes, filename: str = "original.eml") -> None:
     part = MIMEPart(policy=SMTP)
     part["Content-Type"] = "message/rfc822"
-    part["Content-Disposition"] = 'attachment; filename="original.eml"'
+    part.add_header("Content-Disposition", "attachment", filename=filename)
     part["Content-Transfer-Encoding"] = "7bit" if raw.isascii() else "8bit"
     part.set_payload(raw)   # bytes: kept as they are (surrogate-escaped)
-    msg.make_mixed()
+    if msg.get_content_type() != "multipart/mixed":
+        msg.make_mixed()
     msg.attach(part)
+
+
+def _attach_file(msg: EmailMessage, file: File) -> None:
+    """A file as a base64 part; a mail message as itself (RFC 2046 allows message/rfc822
+    no base64), any type that is not a plain ``type/subtype`` as octets."""
+    ctype = file.content_type.lower().split(";")[0].strip()
+    if ctype == "message/rfc822":
+        _attach_message(msg, file.data, file.filename)
+        return
+    if not _MIME_TYPE.fullmatch(ctype) or ctype.startswith(("multipart/", "message/")):
+        ctype = "application/octet-stream"
+    maintype, subtype = ctype.split("/", 1)
+    msg.add_attachment(file.data, maintype=maintype, subtype=subtype,
+                       filename=file.filename or "attachment")
 
 
 def _address(name: str | None, email: str) -> Address:
@@ -87,9 +116,12 @@ def compose(out: Outgoing) -> bytes:
     msg.set_content(out.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if out.html:
         msg.add_alternative(out.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    if out.attached_message is None:
+    if not out.files and out.attached_message is None:
         return msg.as_bytes()
-    _attach_message(msg, out.attached_message)
+    for file in out.files:
+        _attach_file(msg, file)
+    if out.attached_message is not None:
+        _attach_message(msg, out.attached_message)
     buffer = BytesIO()
     _Generator(buffer, mangle_from_=False, policy=SMTP).flatten(msg)
     return buffer.getvalue()

@@ -5,21 +5,33 @@ from __future__ import annotations
 
 import time
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from appliance import mailids
 from appliance.config import Config
-from appliance.helpdesk import settingstore
+from appliance.helpdesk import settingstore, statements
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import Item, Message, Person
 from appliance.helpdesk.sandbox import budget
 from appliance.helpdesk.subjects import tagged
 from appliance.outbound import queue
-from appliance.outbound.compose import Outgoing, compose
+from appliance.outbound.compose import File, Outgoing, compose
 from appliance.outbound.models import OutgoingMail, OutgoingRecipient
 from appliance.outbound.render import Appearance, RenderError, render_email, render_part
 from appliance.outbound.settings import OutboundSettings
 from appliance.outbound.sign import Signer
+
+
+# the Message-IDs of an item's conversation: what came in, what went to one recipient
+_INCOMING_IDS = statements.Query(lambda item: (
+    Message.select(Message.created_at, Message.message_id)
+    .where(Message.item == item, Message.message_id.is_null(False))
+    .order_by(Message.id.desc()).limit(20)), 1)
+_SENT_IDS = statements.Query(lambda item, recipient: (
+    OutgoingMail.select(OutgoingMail.created_at, OutgoingMail.message_id)
+    .join(OutgoingRecipient)
+    .where(OutgoingMail.item == item, OutgoingRecipient.email == recipient)
+    .order_by(OutgoingMail.id.desc()).limit(20)), 2)
 
 
 class Mailer:
@@ -60,13 +72,8 @@ class Mailer:
     def thread_ids(self, item: Item, recipient: str) -> list[str]:
         """Message-IDs of the item's conversation as ``recipient`` knows it, oldest first:
         the mail that came in and what the box sent to them."""
-        incoming = (Message.select(Message.created_at, Message.message_id)
-                    .where(Message.item == item, Message.message_id.is_null(False))
-                    .order_by(Message.id.desc()).limit(20))
-        sent = (OutgoingMail.select(OutgoingMail.created_at, OutgoingMail.message_id)
-                .join(OutgoingRecipient)
-                .where(OutgoingMail.item == item, OutgoingRecipient.email == recipient)
-                .order_by(OutgoingMail.id.desc()).limit(20))
+        incoming = _INCOMING_IDS.rows(item.id)
+        sent = _SENT_IDS.rows(item.id, recipient)
         ids = [(m.created_at, m.message_id) for m in incoming] + \
             [(o.created_at, o.message_id) for o in sent]
         return [mid for _, mid in sorted(ids, key=lambda pair: pair[0])][-20:]
@@ -74,12 +81,13 @@ class Mailer:
     def send(self, *, to: Person, subject_source: str, body_source: str, context: dict,
              kind: str, item: Item | None = None, author: Person | None = None,
              conversation_message: Message | None = None,
-             auto_submitted: str | None = None, audience: str | None = None
-             ) -> OutgoingMail:
+             auto_submitted: str | None = None, audience: str | None = None,
+             files: Sequence[File] = ()) -> OutgoingMail:
         """Render, compose, sign and queue one email to one person (in the caller's
-        transaction).  ``audience`` (:data:`mailids.STAFF` or ``CUSTOMER``) goes into its
-        Message-ID and decides what a reply to it becomes; by default mail to an agent or
-        admin is staff-only, mail to anyone else customer-facing."""
+        transaction), with ``files`` attached.  ``audience`` (:data:`mailids.STAFF` or
+        ``CUSTOMER``) goes into its Message-ID and decides what a reply to it becomes; by
+        default mail to an agent or admin is staff-only, mail to anyone else
+        customer-facing."""
         appearance = self.appearance()
         to_user = is_user(to)
         if audience is None:
@@ -100,7 +108,7 @@ class Mailer:
             html=rendered.html, message_id=message_id, domain=self.domain,
             reply_to=f"{item.type.capture_local}@{self.domain}" if item else None,
             in_reply_to=refs[-1] if refs else None, references=refs,
-            auto_submitted=auto_submitted)
+            auto_submitted=auto_submitted, files=list(files))
         signer = self.signer(from_address)
         signed = signer.sign(compose(out))
         return queue.enqueue(signed, mail_from=from_address, recipients=[to.email],

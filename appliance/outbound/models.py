@@ -26,6 +26,9 @@ class OutgoingMail(BaseModel):
     attempts = IntegerField(default=0)
     next_attempt_at = UTCDateTimeField(null=True, index=True)
     finished_at = UTCDateTimeField(null=True)
+    # while a delivery run holds the row: its lease's end (= next_attempt_at), so "Retry
+    # now" never takes a message out of the run that is sending it (migration 15)
+    leased_until = UTCDateTimeField(null=True)
 
 
 class OutgoingRecipient(BaseModel):

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime, timedelta
 
 from appliance import clock
-from appliance.helpdesk import settingstore
+from appliance.helpdesk import settingstore, statements
 from appliance.helpdesk.models import Item, Message, db
 from appliance.outbound.models import OutgoingEvent, OutgoingMail, OutgoingRecipient
 from appliance.statuses import FINISHED, UNFINISHED, OutgoingStatus
@@ -17,7 +17,8 @@ log = logging.getLogger("appliance.outbox")
 
 
 def event(mail: OutgoingMail, name: str, detail: str = "") -> None:
-    OutgoingEvent.create(mail=mail, at=clock.now(), event=name, detail=detail[:2000])
+    statements.insert(OutgoingEvent, mail=mail, at=clock.now(), event=name,
+                      detail=detail[:2000])
 
 
 def enqueue(signed: bytes, *, mail_from: str, recipients: list[str], subject: str,
@@ -26,10 +27,10 @@ def enqueue(signed: bytes, *, mail_from: str, recipients: list[str], subject: st
             signed_detail: str = "") -> OutgoingMail:
     """Queue ``signed`` (final bytes, DKIM signature included) for ``recipients``."""
     now = clock.now()
-    mail = OutgoingMail.create(created_at=now, kind=kind, item=item,
-                               conversation_message=conversation_message, subject=subject,
-                               message_id=message_id, mail_from=mail_from, raw=signed,
-                               status=OutgoingStatus.QUEUED, next_attempt_at=now)
+    mail = statements.insert(OutgoingMail, created_at=now, kind=kind, item=item,
+                             conversation_message=conversation_message, subject=subject,
+                             message_id=message_id, mail_from=mail_from, raw=signed,
+                             status=OutgoingStatus.QUEUED, next_attempt_at=now)
     OutgoingRecipient.insert_many(
         [(mail.id, email, OutgoingStatus.QUEUED, now) for email in recipients],
         fields=[OutgoingRecipient.mail, OutgoingRecipient.email, OutgoingRecipient.status,
@@ -50,12 +51,13 @@ def suppress(*, mail_from: str, recipients: list[str], subject: str, message_id:
     """Record automated mail that is not sent, and why, in the outgoing log (in the
     caller's transaction): status ``suppressed``, no message body, nothing to deliver."""
     now = clock.now()
-    mail = OutgoingMail.create(created_at=now, kind=kind, item=item, subject=subject,
-                               message_id=message_id, mail_from=mail_from, raw=b"",
-                               status=OutgoingStatus.SUPPRESSED, finished_at=now)
+    mail = statements.insert(OutgoingMail, created_at=now, kind=kind, item=item,
+                             subject=subject, message_id=message_id, mail_from=mail_from,
+                             raw=b"", status=OutgoingStatus.SUPPRESSED, finished_at=now)
     for email in recipients:
-        OutgoingRecipient.create(mail=mail, email=email, status=OutgoingStatus.SUPPRESSED,
-                                 reply=reason[:2000], updated_at=now)
+        statements.insert(OutgoingRecipient, mail=mail, email=email,
+                          status=OutgoingStatus.SUPPRESSED, reply=reason[:2000],
+                          updated_at=now)
     event(mail, OutgoingStatus.SUPPRESSED, reason)
     log.info("suppressed outgoing=%s kind=%s item=%s to=%s: %s", mail.id, kind,
              item.id if item else "-", ",".join(recipients), reason)
@@ -73,6 +75,25 @@ def overall_status(statuses: list[str]) -> OutgoingStatus:
     if OutgoingStatus.BOUNCED in statuses:
         return OutgoingStatus.BOUNCED
     return OutgoingStatus.FAILED
+
+
+def retry_now(mail_id: int, by: str, now: datetime | None = None) -> bool:
+    """Make a deferred message due at once (the panel's "Retry now"): the queue runner
+    takes it on its next round, within a second, instead of after the backoff.  Never a
+    message a delivery run holds (its lease): that attempt is under way and its outcome is
+    recorded as usual.  False when there is nothing to bring forward."""
+    now = (now or clock.now()).replace(microsecond=0)   # stored times have whole seconds
+    waiting = ((OutgoingMail.id == mail_id) & (OutgoingMail.status == OutgoingStatus.DEFERRED)
+               & (OutgoingMail.next_attempt_at > now)
+               & (OutgoingMail.leased_until.is_null()
+                  | (OutgoingMail.leased_until != OutgoingMail.next_attempt_at)))
+    with db.atomic():
+        if not OutgoingMail.update(next_attempt_at=now).where(waiting).execute():
+            return False
+        OutgoingEvent.create(mail=mail_id, at=clock.now(), event="retry",
+                             detail=f"Retry now, asked by {by}"[:2000])
+    log.info("outgoing=%s due now: retry asked by %s", mail_id, by)
+    return True
 
 
 def purge_finished(now: datetime | None = None, hours: int | None = None) -> int:

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, pass_context
-from jinja2 import select_autoescape
+from jinja2 import Template, TemplateSyntaxError, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
 from appliance import dates
 from appliance.helpdesk.sandbox import BudgetedEnvironment, budget, budgeted_filter
 from appliance.helpdesk.subjects import tagged
+from appliance.helpdesk.templatewords import NamedUndefined
 from appliance.settings import default as setting_default
 
 TEMPLATE_DIR = Path(__file__).with_name("mailtemplates")
@@ -53,7 +53,7 @@ def date(context, value) -> str:
 def _environment(autoescape: bool) -> BudgetedEnvironment:
     env = BudgetedEnvironment(autoescape=select_autoescape(default=autoescape,
                                                            default_for_string=autoescape),
-                              undefined=StrictUndefined, keep_trailing_newline=False)
+                              undefined=NamedUndefined, keep_trailing_newline=False)
     env.filters["paragraphs"] = budgeted_filter("paragraphs", paragraphs)
     env.filters["date"] = budgeted_filter("date", date)
     return env

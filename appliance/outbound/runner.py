@@ -47,7 +47,7 @@ def claim(now: datetime, limit: int = BATCH) -> list[int]:
            & (OutgoingMail.next_attempt_at <= now))
     sub = (OutgoingMail.select(OutgoingMail.id).where(due)
            .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id).limit(limit))
-    query = (OutgoingMail.update(next_attempt_at=now + LEASE)
+    query = (OutgoingMail.update(next_attempt_at=now + LEASE, leased_until=now + LEASE)
              .where(OutgoingMail.id.in_(sub) & due)
              .returning(OutgoingMail.id))
     return sorted(row.id for row in query.execute())
@@ -131,7 +131,7 @@ def _attempt(session: transport.Session, mail: OutgoingMail, emails: list[str]
 
 # what a delivery run reads and writes of a queued message: never its raw bytes again
 STATE_FIELDS = (OutgoingMail.attempts, OutgoingMail.status, OutgoingMail.next_attempt_at,
-                OutgoingMail.finished_at)
+                OutgoingMail.finished_at, OutgoingMail.leased_until)
 
 
 def _state(mail_id: int) -> OutgoingMail | None:
@@ -184,6 +184,7 @@ def _finish(mail_id: int, now: datetime, lease_end: datetime, settings: Outbound
                 return
             recipients = list(mail.recipients)
         mail.attempts += 1
+        mail.leased_until = None   # the run is done with it
         lifetime = timedelta(hours=settings.max_lifetime_hours)
         if now >= mail.created_at + lifetime:
             for rcpt in recipients:

@@ -3,22 +3,18 @@ with a live preview, the blocklist, capture addresses with forwarding instructio
 the DNS records with whether each is published."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import bottle
 
 from appliance import dates
 from appliance.errors import CommandError
-from appliance.helpdesk import blocklist, capture, settingstore
-from appliance.helpdesk.models import Item
-from appliance.outbound.render import Appearance, render_email
+from appliance.helpdesk import blocklist, capture, settingstore, templates
+from appliance.outbound.render import Appearance
 from appliance.settings import SettingError, validate
+from appliance.webadmin import settingforms
+from appliance.webadmin.center import preview_words
 from appliance.webadmin.mailpages import frame
 from appliance.webadmin.pages import done, field, render, save_settings
 
-SAMPLE_SUBJECT = "[#{{ item.id }}] {{ item.title }}"
-SAMPLE_BODY = ("Hello Ben,\n\nthanks for the photos. A technician comes by on Thursday "
-               "morning to replace the drum.\n\nBest regards,\nMaria")
 APPEARANCE_KEYS = ["appearance.company_name", "appearance.display_name", "appearance.header",
                    "appearance.signature", "appearance.brand_color"]
 # How dates read in mail: chosen from lists; a form without them leaves them as they are.
@@ -32,8 +28,9 @@ def date_values(source) -> dict[str, str]:
 
 
 def preview_email(cfg, values: dict[str, str]):
-    """A real reply email, rendered as customers would get it with these appearance values
-    (a value that is not valid falls back to the saved one)."""
+    """The relay email of your newest item (else the sample, so labelled), rendered as
+    customers would get it with these appearance values (a value that is not valid falls
+    back to the saved one); returns (rendered, From line, whose data it shows)."""
     def lookup(key):
         if key in values:
             try:
@@ -42,19 +39,16 @@ def preview_email(cfg, values: dict[str, str]):
                 pass
         return settingstore.current(key, cfg.domain)
     appearance = Appearance.load(lookup)
-    try:  # the message center's relay email, once it exists (issue 5)
-        from appliance.helpdesk import templates
-        rendered = templates.preview("relay", appearance)
-    except (ImportError, AttributeError):
-        item = Item.select().order_by(Item.id.desc()).first() or SimpleNamespace(
-            id=1042, title="Printer on the 2nd floor prints blank pages")
-        rendered = render_email(SAMPLE_SUBJECT, SAMPLE_BODY, {"item": item}, appearance)
-    sender = f"{appearance.from_name('Maria Lopez')} <{lookup('outbound.from_address')}>"
-    return rendered, sender
+    context, sample = templates.preview_context(cfg.public_url, appearance.company_name)
+    rendered = templates.preview("relay", appearance, context=context)
+    author = context["message"]["author"] if context["messages"] else None
+    sender = f"{appearance.from_name(author)} <{lookup('outbound.from_address')}>"
+    return rendered, sender, preview_words(context, sample)
 
 
 def routes(app: bottle.Bottle, cfg) -> None:
     admin = {"role": "admin"}
+    settingforms.routes(app, cfg)   # the small settings forms on this and other pages
 
     # --- Appearance ----------------------------------------------------------------
 
@@ -90,12 +84,13 @@ def routes(app: bottle.Bottle, cfg) -> None:
         values = {k: q.getunicode(k.replace(".", "__")) for k in APPEARANCE_KEYS
                   if q.getunicode(k.replace(".", "__")) is not None}
         values.update(date_values(q))
-        rendered, sender = preview_email(cfg, values)
+        rendered, sender, whose = preview_email(cfg, values)
         from markupsafe import escape
         head = (f'<div style="font:13px Arial,sans-serif;color:#52606d;padding:8px 12px;'
                 f'border-bottom:1px solid #e4e7eb;background:#fff">'
                 f'<div><b>From:</b> {escape(sender)}</div>'
-                f'<div><b>Subject:</b> {escape(rendered.subject)}</div></div>')
+                f'<div><b>Subject:</b> {escape(rendered.subject)}</div>'
+                f'<div id="preview-data"><i>{escape(whose)}</i></div></div>')
         return frame(head + rendered.html)
 
     # --- Blocklist -----------------------------------------------------------------
@@ -109,10 +104,12 @@ def routes(app: bottle.Bottle, cfg) -> None:
         value = (bottle.request.forms.getunicode("pattern") or "").strip()
         try:
             pattern = blocklist.add(value)
-        except CommandError as exc:
+        except CommandError:
             bottle.response.status = 400
-            return render("blocklist.html", entries=blocklist.entries(), error=str(exc),
-                          value=value)
+            return render("blocklist.html", entries=blocklist.entries(), value=value,
+                          error=f"Address or *@domain: “{value}” is not an address or a "
+                                f"*@domain pattern (e.g. noreply@vendor.example or "
+                                f"*@alerts.example).")
         done(f"Blocked {pattern}.", "/admin/blocklist")
 
     @app.post("/admin/blocklist/remove", **admin)

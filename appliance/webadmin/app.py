@@ -20,8 +20,8 @@ log = logging.getLogger("appliance.web")
 
 
 def make_app(cfg: Config) -> bottle.Bottle:
-    from appliance.webadmin import (adminpages, api, auth, center, health, home, items,
-                                    mailpages, users)
+    from appliance.webadmin import (adminpages, api, attachments, auth, center, health,
+                                    home, items, mailpages, users)
     app = security.PanelApp()
     app.config["appliance.cfg"] = cfg
 
@@ -39,7 +39,8 @@ def make_app(cfg: Config) -> bottle.Bottle:
         response.set_header("Cache-Control", "public, max-age=3600")
         return response
 
-    for module in (auth, home, items, mailpages, center, adminpages, users, api):
+    for module in (auth, home, items, attachments, mailpages, center, adminpages, users,
+                   api):
         module.routes(app, cfg)
     install_error_pages(app)
     return app

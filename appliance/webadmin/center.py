@@ -101,6 +101,15 @@ def parse_automation_form(form) -> tuple[str, str, dict, list[dict]]:
             conditions, actions)
 
 
+def preview_words(context: dict, sample: bool) -> str:
+    """The line above a preview that says whose data it shows."""
+    item, who = context["item"], context["requester"]["name"] or "no requester"
+    if sample:
+        return (f"A sample (there is no item yet): item #{item['id']} “{item['title']}”, "
+                f"{who}.")
+    return f"Your newest item: #{item['id']} “{item['title']}”, requested by {who}."
+
+
 def routes(app: bottle.Bottle, cfg) -> None:
     admin = {"role": "admin"}
 
@@ -172,20 +181,22 @@ def routes(app: bottle.Bottle, cfg) -> None:
         if (subject is not None or body is not None) and not is_admin():
             bottle.abort(403, "Only admins preview text of their own; agents see the saved "
                               "template.")
+        look = appearance()
+        context, sample = templates.preview_context(cfg.public_url, look.company_name)
         try:
             templates.validate(template.subject if subject is None else subject,
                                template.body if body is None else body)
-            rendered = templates.preview(name, appearance(), subject, body)
+            rendered = templates.preview(name, look, subject, body, context)
         except (templates.TemplateError, RenderError) as exc:
             return frame(f'<p style="font:14px Arial,sans-serif;color:#b91c1c;padding:12px">'
                          f'<b>This template cannot be shown:</b> {escape(str(exc))}</p>')
-        look = appearance()
         sender = f"{look.from_name(None)} <{stored_setting('outbound.from_address', cfg.domain)}>"
         head = (f'<div style="font:13px Arial,sans-serif;color:#52606d;padding:8px 12px;'
                 f'border-bottom:1px solid #e4e7eb;background:#fff">'
                 f'<div><b>From:</b> {escape(sender)}</div>'
                 f'<div><b>Subject:</b> {escape(rendered.subject)}</div>'
-                f'<div><i>Sample data: item #42 "Printer jammed", Ben Carter.</i></div></div>')
+                f'<div id="preview-data"><i>{escape(preview_words(context, sample))}</i></div>'
+                f'</div>')
         return frame(head + rendered.html)
 
     @app.post(BASE + "/templates/<name>/reset", **admin)

@@ -13,18 +13,22 @@ from appliance.helpdesk import conversation, following, lists, people, relay
 from appliance.helpdesk.settingstore import value as setting
 from appliance.helpdesk.models import IncomingMail, Item, ItemType, Message, Person, User, db
 from appliance.helpdesk.relaymodels import RelayEntry
+from appliance.helpdesk.search import exact_item
 from appliance.helpdesk.views import AUTOMATED_WORDS, automated_kind, item_summary
 from appliance.settings import SettingError
 from appliance.statuses import ItemStatus, Priority, RelayState, words
-from appliance.webadmin import security
+from appliance.helpdesk.attachments import of_messages
+from appliance.webadmin import attachments, security
 from appliance.webadmin.pages import Paging, done, render
 
 
-def post(cfg, item: Item, author: Person, body: str, internal: bool) -> tuple[Message, str]:
-    """Post through :func:`conversation.post`, which queues the relay; the second value
-    says in words what happens next."""
+def post(cfg, item: Item, author: Person, body: str, internal: bool, files=()
+         ) -> tuple[Message, str]:
+    """Post through :func:`conversation.post`, which stores ``files`` with the message
+    and queues the relay; the second value says in words what happens next."""
     delay = setting("relay.delay_seconds", cfg.domain)
-    message = conversation.post(item, author, body, internal, relay_delay=delay)
+    message = conversation.post(item, author, body, internal, relay_delay=delay,
+                                files=files, attachments_dir=cfg.attachments_dir)
     waiting = [e.person.email for e in RelayEntry.select().where(RelayEntry.message == message)]
     if not waiting:
         return message, "nobody else follows it, so it is not mailed to anyone"
@@ -66,13 +70,17 @@ def routes(app: bottle.Bottle, cfg) -> None:
                    "status": q.getunicode("status") or "",
                    "requester": (q.getunicode("requester") or "").strip(),
                    "assignee": (q.getunicode("assignee") or "").strip()}
+        number = exact_item(filters["text"])   # "#7" opens item 7
+        if number is not None and Item.get_or_none(Item.id == number) is not None:
+            bottle.redirect(f"/items/{number}", 303)
         paging = Paging()
         rows = paging.cut(lists.items(**filters, limit=paging.size + 1,
                                       offset=paging.offset))
         return render("items.html", rows=rows, paging=paging, filters=filters,
                       types=[t.name for t in ItemType.select().order_by(ItemType.name)],
                       statuses=words(ItemStatus),
-                      has_assignee=True)
+                      has_assignee=True,
+                      **({"flash": f"No item #{number}."} if number is not None else {}))
 
     @app.get("/items/<item_id:int>")
     def item_page(item_id):
@@ -89,6 +97,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
                               join_type=JOIN.LEFT_OUTER)
                         .order_by(Message.created_at, Message.id))
         automated = {m.id: AUTOMATED_WORDS.get(automated_kind(m) or "") for m in messages}
+        files = {i: attachments.listing(rows) for i, rows in of_messages(messages).items()}
         summary = item_summary(item)
         return render("item.html", item=item, messages=messages,
                       automated=automated,
@@ -98,7 +107,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
                       statuses=words(ItemStatus), priorities=words(Priority),
                       assignees=users(),
                       due_value=clock.iso(item.due_at)[:16] if item.due_at else "",
-                      reply_error=reply_error, draft=draft,
+                      reply_error=reply_error, draft=draft, files=files,
+                      upload_limit=attachments.upload_limit(cfg),
                       reaches_customer=conversation.reaches_customer(item, user.person))
 
     @app.get("/items/<item_id:int>/messages/<message_id:int>/frame")
@@ -106,23 +116,35 @@ def routes(app: bottle.Bottle, cfg) -> None:
         from appliance.webadmin.mailpages import frame
         message = Message.get_or_none(Message.id == message_id, Message.item == item_id) \
             or bottle.abort(404)
-        return frame(message.body_html or "")
+        return frame(message.body_html or "", attachments.message_images(cfg, message))
 
     @app.post("/items/<item_id:int>/messages")
     def post_message(item_id):
         item = _item(item_id)
         body = (bottle.request.forms.getunicode("body") or "").strip()
         internal = bottle.request.forms.get("kind") == "note"
+        try:
+            files = attachments.read_uploads("files", attachments.upload_limit(cfg))
+        except attachments.TooLarge as exc:
+            bottle.response.status = 413    # the text stays in the form, nothing is posted
+            return _page(item, reply_error=str(exc), draft=body)
         if not body:
+            if files:
+                bottle.response.status = 400
+                return _page(item, reply_error="Nothing was posted: write a few words to go "
+                             "with the attached files (and attach them again).")
             done("Write something first: the message was empty.", f"/items/{item_id}#reply")
         user = security.current_user()
         try:
-            message, next_step = post(cfg, item, user.person, body, internal)
+            message, next_step = post(cfg, item, user.person, body, internal, files)
         except conversation.NobodyWouldReceive as exc:
             bottle.response.status = 409    # the reply stays in the form, nothing is posted
-            return _page(item, reply_error=str(exc), draft=body)
+            again = " Attach the files again when you send it." if files else ""
+            return _page(item, reply_error=str(exc) + again, draft=body)
         relay.mark_seen(item, user.person)
         what = "Internal note added" if internal else "Reply posted"
+        if files:
+            what += f" with {len(files)} attachment{'s' if len(files) != 1 else ''}"
         done(f"{what}; {next_step}.", f"/items/{item_id}#m{message.id}")
 
     @app.post("/items/<item_id:int>/status")

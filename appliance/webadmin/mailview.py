@@ -6,8 +6,12 @@ from __future__ import annotations
 import email
 import email.policy
 from dataclasses import dataclass, field
+from typing import Callable
 
 import nh3
+
+from appliance.helpdesk.attachments import (human_size, is_picture, normalize_cid,
+                                            safe_filename)
 
 # Inline styles are kept (the email's look), scripts, handlers and javascript: links are not.
 SAFE_ATTRIBUTES = {"*": {"style", "align", "valign", "width", "height", "bgcolor", "colspan",
@@ -18,24 +22,49 @@ FRAME_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
              "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox")
 
 
-def sanitize(html: str) -> str:
+def sanitize(html: str, cid: Callable[[str], str | None] | None = None) -> str:
     """HTML from mail with nothing that runs: no script, no event handlers, no javascript:
-    or data: links, no forms, frames or objects; links open outside with no referrer."""
+    or data: links, no forms, frames or objects; links open outside with no referrer.
+    An image shows only when ``cid`` turns its ``cid:`` source into a ``data:`` URL of
+    the stored part (the frame loads nothing else); any other image keeps its alt text
+    only, so nothing is fetched from outside and the frame's CSP has nothing to refuse."""
     tags = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tfoot", "tr", "td", "th",
                                     "center", "font", "span", "div", "img", "hr", "br"}
     attributes = {t: set(a) for t, a in nh3.ALLOWED_ATTRIBUTES.items()}
     for tag, names in SAFE_ATTRIBUTES.items():
         attributes.setdefault(tag, set()).update(names)
+
+    def sources(tag: str, name: str, value: str) -> str | None:
+        if tag == "img" and name == "src":
+            return cid(value) if cid and value.strip().lower().startswith("cid:") else None
+        if name == "href" and value.strip().lower().startswith("cid:"):
+            return None
+        return value
     return nh3.clean(html, tags=tags, attributes=attributes, url_schemes={"http", "https",
                                                                           "mailto", "cid"},
                      link_rel="noopener noreferrer nofollow", strip_comments=True,
-                     clean_content_tags={"script", "style", "title"})
+                     clean_content_tags={"script", "style", "title"},
+                     attribute_filter=sources)
 
 
-def frame_document(html: str) -> str:
+def frame_document(html: str, cid: Callable[[str], str | None] | None = None) -> str:
     """A whole document for the sandboxed frame (served with :data:`FRAME_CSP`)."""
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">"
-            "</head><body>" + sanitize(html) + "</body></html>")
+            "</head><body>" + sanitize(html, cid) + "</body></html>")
+
+
+@dataclass
+class MailPart:
+    """A file of a message as received (not its text or HTML body)."""
+    index: int
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+
+    @property
+    def size_text(self) -> str:
+        return human_size(len(self.data))
 
 
 @dataclass
@@ -44,6 +73,37 @@ class Parsed:
     text: str = ""
     html: str | None = None
     attachments: list[str] = field(default_factory=list)
+    parts: list[MailPart] = field(default_factory=list)
+
+    def files(self, base: str) -> list[dict]:
+        """The parts for ``_attachments.html``, downloaded from ``base`` + index."""
+        return [{"filename": p.filename, "content_type": p.content_type,
+                 "size_text": p.size_text, "url": f"{base}{p.index}",
+                 "thumb": f"{base}{p.index}?inline=1" if is_picture(p.content_type)
+                 else None} for p in self.parts]
+
+    def images(self) -> dict[str, Callable[[], bytes]]:
+        """Content-ID -> the part's bytes, for the frame's ``cid:`` images."""
+        return {p.content_id: (lambda p=p: p.data) for p in self.parts if p.content_id}
+
+
+def _part_bytes(part) -> bytes:
+    if part.get_content_type() == "message/rfc822":
+        payload = part.get_payload()
+        if isinstance(payload, list) and payload:
+            try:
+                return payload[0].as_bytes()
+            except Exception:   # a header the generator cannot write: as well as it can
+                return str(payload[0]).encode("utf-8", "replace")
+    return part.get_payload(decode=True) or b""
+
+
+def _file(out: Parsed, part, name: str | None, ctype: str) -> None:
+    cid = normalize_cid(str(part.get("Content-ID") or "")) or None
+    out.attachments.append(name or ctype)
+    out.parts.append(MailPart(len(out.parts), safe_filename(
+        name, "message.eml" if ctype == "message/rfc822" else "attachment"),
+        ctype, _part_bytes(part), cid))
 
 
 def parse(raw: bytes) -> Parsed:
@@ -51,12 +111,18 @@ def parse(raw: bytes) -> Parsed:
     out = Parsed(headers=[(k, str(v)) for k, v in msg.raw_items()])
     texts = []
     for part in msg.walk():
+        ctype = part.get_content_type()
+        try:
+            name = part.get_filename()
+        except (LookupError, ValueError, TypeError):
+            name = None
+        if ctype == "message/rfc822":    # one .eml to download; its text is shown too
+            _file(out, part, name, ctype)
         if part.is_multipart():
             continue
-        ctype = part.get_content_type()
-        disposition = part.get_content_disposition()
-        if disposition == "attachment" or not ctype.startswith("text/"):
-            out.attachments.append(part.get_filename() or ctype)
+        if part.get_content_disposition() == "attachment" or not ctype.startswith("text/") \
+                or (name and ctype not in ("text/plain", "text/html")):
+            _file(out, part, name, ctype)
             continue
         try:
             content = part.get_content()

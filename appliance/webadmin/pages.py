@@ -98,6 +98,7 @@ def field(key: str, domain: str, value: str | None = None, error: str | None = N
     spec = SETTINGS[key]
     current = read_setting(key, domain) if value is None else value
     return {"key": key, "name": key.replace(".", "__"), "help": spec.help,
+            "label": spec.label, "kind": spec.kind,
             "value": "" if spec.secret else current, "is_set": bool(current),
             "secret": spec.secret, "error": error,
             "default": spec.default.replace("{domain}", domain)}

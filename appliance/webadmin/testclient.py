@@ -42,6 +42,22 @@ class Response:
         return None
 
 
+def multipart(data: dict, files: list[tuple[str, str, str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body (fields, then files; names UTF-8 as browsers send them)
+    and its Content-Type."""
+    boundary = "----appliance-test-boundary-7MA4YWxkTrZu0gW"
+    out = []
+    for key, value in data.items():
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+                   f'{value}\r\n'.encode())
+    for key, filename, ctype, content in files:
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"; '
+                   f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode()
+                   + content + b"\r\n")
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out), f"multipart/form-data; boundary={boundary}"
+
+
 @dataclass
 class Client:
     app: object
@@ -51,9 +67,15 @@ class Client:
     last: Response | None = None
 
     def request(self, method: str, path: str, data: dict | None = None,
-                headers: dict | None = None, follow: bool = False) -> Response:
+                headers: dict | None = None, follow: bool = False,
+                files: list[tuple[str, str, str, bytes]] | None = None) -> Response:
+        """``files``: (field, filename, content type, bytes) sent as multipart/form-data
+        with ``data``, as a browser sends a form with file inputs."""
         path, _, query = path.partition("?")
         body = urlencode(data or {}, doseq=True).encode() if data is not None else b""
+        content_type = "application/x-www-form-urlencoded"
+        if files is not None:
+            body, content_type = multipart(data or {}, files)
         environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
                    "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8080",
                    "HTTP_HOST": "127.0.0.1:8080", "SERVER_PROTOCOL": "HTTP/1.1",
@@ -62,8 +84,8 @@ class Client:
                    "wsgi.version": (1, 0), "wsgi.multithread": False,
                    "wsgi.multiprocess": False, "wsgi.run_once": False,
                    "CONTENT_LENGTH": str(len(body))}
-        if data is not None:
-            environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        if data is not None or files is not None:
+            environ["CONTENT_TYPE"] = content_type
         if self.cookies:
             environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         for key, value in (headers or {}).items():
