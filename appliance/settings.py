@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from appliance import dates
 from appliance.addresses import normalize
 from appliance.config import BOOTSTRAP
 
@@ -105,6 +106,26 @@ def _display_name(value: str) -> str:
     return value
 
 
+def _timezone(value: str) -> str:
+    name = value.strip()
+    if name.upper() in ("UTC", "GMT", "Z"):
+        return "UTC"
+    try:
+        dates.zone(name)
+    except dates.UnknownTimezone:
+        raise SettingError(f"must be a timezone name such as Europe/Berlin or "
+                           f"America/New_York; {name!r} is not one the box knows") from None
+    return name
+
+
+def _language(value: str) -> str:
+    code = value.strip().lower()
+    if code not in dates.LANGUAGES:
+        raise SettingError(f"must be one of {', '.join(dates.LANGUAGES)} "
+                           f"({', '.join(dates.LANGUAGE_NAMES.values())})")
+    return code
+
+
 def _color(value: str) -> str:
     import re
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", value.strip()):
@@ -198,6 +219,13 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("appearance.brand_color", "#2563eb", _color,
             "Accent colour of HTML emails, as #rrggbb.",
             label="Brand colour"),
+    Setting("appearance.timezone", "UTC", _timezone,
+            "Timezone of the dates in emails, as an IANA name (Europe/Berlin, "
+            "America/New_York); dates read like \"Wed, 2 Dec 2026, 09:59\".",
+            label="Timezone of dates"),
+    Setting("appearance.language", "en", _language,
+            "Language of the day and month names in emails' dates: en, de, fr, es or nl.",
+            label="Language of dates"),
     Setting("automations.max_per_address_hour", "5", _positive_int,
             "At most this many automated emails to one address per hour (loop protection).",
             label="Automated emails per address and hour"),

@@ -17,9 +17,12 @@ from appliance.helpdesk.templates import sample_context
 
 def relay_context(messages: int) -> dict:
     context = sample_context()
+    body = "Message {n}: the printer on floor 2 is jammed.\n" * 8
     context["messages"] = [{"id": n, "author": f"Person {n}", "internal": n % 5 == 0,
                             "created_at": "2026-11-26T12:00:00+00:00",
-                            "body": f"Message {n}: the printer on floor 2 is jammed.\n" * 8}
+                            "body": body.format(n=n), "text": body.format(n=n),
+                            "summary": " ".join(body.format(n=n).split()[:12]) + " …",
+                            "new": n < 3}   # three new, the rest a line each
                            for n in range(messages)]
     return context
 

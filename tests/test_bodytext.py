@@ -15,14 +15,14 @@ HTML = ("<html><head><title>t</title><style>p{color:red}</style></head><body>"
 
 def test_html_to_text_for_people() -> None:
     assert html_to_text(HTML) == (
-        "See the error & the log:\n\n- one\n\n- two\n\na b\n\nc d\n\n"
+        "See the error & the log:\n\n- one\n\n- two\n\na  b\nc  d\n\n"
         "Read the FAQ <https://help.example/faq> or https://help.example/x or mail us.\n\n"
         "________________________________\n\nkeep\nthis\n\nnested\n\nnext")
 
 
 def test_html_to_lines_for_the_rules() -> None:
     lines = html_to_lines(HTML).splitlines()
-    assert lines[:5] == ["See the error & the log:", "- one", "- two", "a b", "c d"]
+    assert lines[:5] == ["See the error & the log:", "- one", "- two", "a  b", "c  d"]
     assert lines[-4:] == ["keep", "this", "nested", "next"]
     assert "alert" not in html_to_lines(HTML) and "color" not in html_to_lines(HTML)
 

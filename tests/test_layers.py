@@ -13,10 +13,10 @@ from conftest import ROOT
 # (a package's entry covers its modules); a module under no entry fails the test.
 LAYERS: list[tuple[str, list[str]]] = [
     ("basics", ["appliance", "appliance.addresses", "appliance.captures", "appliance.clock",
-                "appliance.config", "appliance.dnsresolver", "appliance.errors",
-                "appliance.mailids", "appliance.passwords", "appliance.processes",
-                "appliance.resolving", "appliance.keyfiles", "appliance.settings",
-                "appliance.tlscert"]),
+                "appliance.config", "appliance.dates", "appliance.dnsresolver",
+                "appliance.errors", "appliance.mailids", "appliance.passwords",
+                "appliance.processes", "appliance.resolving", "appliance.keyfiles",
+                "appliance.settings", "appliance.tlscert"]),
     ("inbound", ["appliance.mta"]),
     ("helpdesk and outbound", ["appliance.helpdesk", "appliance.outbound",
                                "appliance.metrics"]),

@@ -3,11 +3,13 @@ template must not be able to call ``delete_instance``)."""
 from __future__ import annotations
 
 from appliance.clock import iso
+from appliance.helpdesk import quotes
 from appliance.helpdesk.models import Item, Message, Person, User
 from appliance.helpdesk.turn import remembered
 
 
-EMPTY_MESSAGE = {"author": "", "body": "", "created_at": "", "internal": False}
+EMPTY_MESSAGE = {"author": "", "body": "", "text": "", "summary": "", "created_at": "",
+                 "internal": False, "new": False}
 
 
 def person(row: Person | None) -> dict:
@@ -32,23 +34,28 @@ def item(row: Item, base_url: str) -> dict:
             "url": f"{base_url}items/{row.id}"}
 
 
-def message(row: Message) -> dict:
+def message(row: Message, new: bool = False) -> dict:
+    """``body`` as it came; ``text`` without the quoted history, ``summary`` its first
+    words (:mod:`appliance.helpdesk.quotes`); ``new``: what this email brings."""
     author = row.author.name or row.author.email if row.author else None
     if author is None:
         author = f"Automation {row.automation}" if row.automation else "Unknown sender"
-    return {"id": row.id, "author": author, "body": row.body, "internal": row.internal,
-            "created_at": iso(row.created_at)}
+    text = quotes.fold(row.body).text
+    return {"id": row.id, "author": author, "body": row.body, "text": text,
+            "summary": quotes.summary(text), "internal": row.internal,
+            "created_at": iso(row.created_at), "new": new}
 
 
 def for_item(row: Item, recipient: Person | None, base_url: str, organisation: str,
              message_row: Message | None = None,
-             messages: list[Message] | None = None) -> dict:
+             messages: list[Message] | None = None, new: set[int] = frozenset()) -> dict:
+    """``new``: ids of the messages the email brings (the relay's), marked ``new``."""
     return {
         "item": item(row, base_url), "requester": person(row.requester),
         "assignee": person(row.assignee),
         "recipient": {**person(recipient), "is_user": is_user(recipient)},
         "message": message(message_row) if message_row else dict(EMPTY_MESSAGE),
-        "messages": [message(m) for m in messages or []],
+        "messages": [message(m, m.id in new) for m in messages or []],
         "organisation": {"name": organisation},
         "link": {"url": "", "valid_hours": 0},
     }

@@ -3,11 +3,14 @@ within ``relay.delay_seconds``, by email.
 
 Posting a message queues one :class:`RelayEntry` per follower who may see it (never its
 author; internal messages only for agents and admins).  Opening the item marks them seen.
-When an entry falls due, the follower gets one email with the item's overview and every
-message they may see, newest first; all their other pending entries for that item go out
-with it, so messages that pile up within the window make one email.  An email that brings
-an agent an internal note is staff-only (marked in its Message-ID); any other shows only
-the public conversation (:func:`audience`).
+When an entry falls due, the follower gets one email with the item's overview, the new
+messages in full and the earlier ones they may see one line each, newest first; all their
+other pending entries for that item go out with it, so messages that pile up within the
+window make one email.  The history leaves out automatic messages (the box's auto-reply,
+an out-of-office answer that came in: :func:`automated`), and every message shows its own
+words only, its quoted history folded away (:mod:`appliance.helpdesk.quotes`).  An email
+that brings an agent an internal note is staff-only (marked in its Message-ID); any other
+shows only the public conversation (:func:`audience`).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from appliance import clock, mailids
 from appliance.helpdesk import context as ctx
 from appliance.helpdesk import following, people, protection, statements, templates
 from appliance.helpdesk.dialect import for_update
-from appliance.helpdesk.models import Item, Message, Person, Seen, db, with_item
+from appliance.helpdesk.models import IncomingMail, Item, Message, Person, Seen, db, with_item
 from appliance.helpdesk.relaymodels import RelayEntry
 from appliance.outbound.render import RenderError
 from appliance.statuses import RelayState
@@ -112,6 +115,26 @@ def visible_messages(item: Item, person: Person, public_only: bool = False
     return [m for m in rows if may_see(m, person) and not (public_only and m.internal)]
 
 
+def automated(messages: list[Message]) -> set[int]:
+    """Ids of the messages no person wrote: posted by an automation (the auto-reply), or
+    filed from mail that classification found automated (out-of-office, bulk)."""
+    found = {m.id for m in messages if m.automation}
+    by_mail = {m.incoming_id: m.id for m in messages if m.incoming_id is not None}
+    for chunk in chunked(list(by_mail), 200):
+        for row in IncomingMail.select(IncomingMail.id, IncomingMail.decision).where(
+                IncomingMail.id.in_(chunk)):
+            if (row.decision or {}).get("automated"):
+                found.add(by_mail[row.id])
+    return found
+
+
+def history(messages: list[Message], new: list[Message]) -> list[Message]:
+    """What a relay email shows: the new messages, and the earlier ones people wrote."""
+    fresh = {m.id for m in new}
+    robots = automated([m for m in messages if m.id not in fresh])
+    return [m for m in messages if m.id in fresh or m.id not in robots]
+
+
 def audience(person: Person, new: list[Message]) -> str:
     """A relay email is staff-only when it brings an agent or admin an internal note (a
     reply to it is filed as an internal note); otherwise it is customer-facing and shows
@@ -187,10 +210,12 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
 
 def send(mailer, item: Item, person: Person, new: list[Message]):
     meant_for = audience(person, new)
-    messages = visible_messages(item, person, public_only=meant_for == mailids.CUSTOMER)
+    messages = history(visible_messages(item, person,
+                                        public_only=meant_for == mailids.CUSTOMER), new)
     newest = max(new, key=lambda m: (m.created_at, m.id))
     context = ctx.for_item(item, person, mailer.cfg.public_url,
-                           mailer.appearance().company_name, newest, messages)
+                           mailer.appearance().company_name, newest, messages,
+                           new={m.id for m in new})
     template = templates.get("relay")
     automated = all(m.automation for m in new)
     author = newest.author if not newest.automation else None

@@ -71,7 +71,12 @@ PROPERTIES: list[tuple[str, str]] = [
     ("recipient.name", "the name of the person the email goes to"),
     ("recipient.email", "the address the email goes to"),
     ("message.author", "who wrote the message"), ("message.body", "the message's text"),
-    ("messages", "every message the recipient may see, newest first (for loops)"),
+    ("message.text", "the message's own words, its quoted history folded away"),
+    ("message.summary", "the first words of message.text, on one line"),
+    ("message.created_at | date", "when it was written, e.g. Wed, 2 Dec 2026, 09:59 (in "
+                                  "the Appearance tab's timezone and language)"),
+    ("messages", "every message the recipient may see, newest first, automatic ones left "
+                 "out of the history (for loops; message.new: what this email brings)"),
     ("organisation.name", "your organisation's name"),
     ("link.url", "the set-password link (system emails)"),
     ("link.valid_hours", "how long that link works"),
@@ -82,7 +87,9 @@ def sample_context() -> dict:
     """Data for previews and for validating a template before it is saved."""
     now = clock.iso(clock.now())
     message = {"id": 1, "author": "Ben Carter", "body": "The printer on floor 2 is jammed.",
-               "created_at": now, "internal": False}
+               "text": "The printer on floor 2 is jammed.",
+               "summary": "The printer on floor 2 is jammed.", "created_at": now,
+               "internal": False, "new": True}
     person = {"name": "Ben Carter", "email": "ben.carter@client.example"}
     return {
         "item": {"id": 42, "title": "Printer jammed", "type": "ticket", "status": "open",

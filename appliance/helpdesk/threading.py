@@ -16,16 +16,14 @@ answer it without following the item.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from peewee import fn
 
 from appliance import mailids
 from appliance.helpdesk.models import Follower, Item, Message, Person
+from appliance.helpdesk.subjects import TAG
 from appliance.outbound.models import OutgoingMail
-
-TAG = re.compile(r"\[#(\d{1,12})\]")
 
 OUR_ID, THEIR_ID, TAG_HINT = "our Message-ID", "a Message-ID of its conversation", "subject tag"
 

@@ -13,6 +13,7 @@ from appliance.helpdesk import settingstore, statements
 from appliance.helpdesk.context import is_user
 from appliance.helpdesk.models import Item, Message, Person
 from appliance.helpdesk.sandbox import budget
+from appliance.helpdesk.subjects import tagged
 from appliance.outbound import queue
 from appliance.outbound.compose import File, Outgoing, compose
 from appliance.outbound.models import OutgoingMail, OutgoingRecipient
@@ -124,6 +125,8 @@ class Mailer:
                 subject = " ".join(render_part("subject", subject_source, context).split())
         except RenderError:
             subject = f"[#{item.id}] {item.title}" if item else subject_source
+        if item is not None:
+            subject = tagged(item.id, subject)
         return queue.suppress(
             mail_from=self.outbound().from_address, recipients=[to.email],
             subject=subject, kind=kind, item=item, reason=reason,

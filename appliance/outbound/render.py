@@ -3,7 +3,10 @@ are edited by admins; :mod:`appliance.helpdesk.sandbox`), the admin's appearance
 every body, text and HTML from one source.
 
 A template body is plain text with Jinja2 placeholders; the HTML part is that text, escaped
-and split into paragraphs, inside the layout with the brand colour, header and signature.
+and split into paragraphs, inside the layout with the brand colour, header and signature,
+so both parts say the same words.  ``{{ value | date }}`` writes a moment in the admin's
+timezone and language (:func:`appliance.dates.when`); the subject of mail about an item
+carries its ``[#N]`` tag exactly once (:func:`appliance.helpdesk.subjects.tagged`).
 Whatever goes wrong inside a template (it raises on this data, or it goes over its budget)
 comes out as one :class:`RenderError` that names the part, the line and the reason, so the
 caller can record it against that one email and go on with the next.
@@ -14,10 +17,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Template, TemplateSyntaxError, select_autoescape
+from jinja2 import Template, TemplateSyntaxError, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
+from appliance import dates
 from appliance.helpdesk.sandbox import BudgetedEnvironment, budget, budgeted_filter
+from appliance.helpdesk.subjects import tagged
 from appliance.helpdesk.templatewords import NamedUndefined
 from appliance.settings import default as setting_default
 
@@ -33,11 +38,24 @@ def paragraphs(text: str) -> Markup:
         for b in blocks))
 
 
+# The context key under which a render carries the appearance's (timezone, language).
+DATE_STYLE = "_date_style"
+
+
+@pass_context
+def date(context, value) -> str:
+    """A moment (ISO text or datetime) as people read it, in the timezone and language of
+    the appearance the email is rendered with (UTC and English without one)."""
+    tz, language = context.get(DATE_STYLE) or ("UTC", "en")
+    return dates.when(value, tz, language)
+
+
 def _environment(autoescape: bool) -> BudgetedEnvironment:
     env = BudgetedEnvironment(autoescape=select_autoescape(default=autoescape,
                                                            default_for_string=autoescape),
                               undefined=NamedUndefined, keep_trailing_newline=False)
     env.filters["paragraphs"] = budgeted_filter("paragraphs", paragraphs)
+    env.filters["date"] = budgeted_filter("date", date)
     return env
 
 
@@ -46,7 +64,8 @@ HTML_ENV = _environment(True)
 
 
 APPEARANCE_KEYS = ("appearance.company_name", "appearance.display_name", "appearance.header",
-                   "appearance.signature", "appearance.brand_color")
+                   "appearance.signature", "appearance.brand_color", "appearance.timezone",
+                   "appearance.language")
 
 
 @dataclass
@@ -56,6 +75,8 @@ class Appearance:
     header: str
     signature: str
     brand_color: str
+    timezone: str = "UTC"
+    language: str = "en"
 
     @classmethod
     def load(cls, lookup) -> "Appearance":
@@ -64,11 +85,17 @@ class Appearance:
         return cls(company_name=company, display_name=lookup("appearance.display_name"),
                    header=lookup("appearance.header"),
                    signature=lookup("appearance.signature").replace("{company}", company),
-                   brand_color=lookup("appearance.brand_color"))
+                   brand_color=lookup("appearance.brand_color"),
+                   timezone=lookup("appearance.timezone"),
+                   language=lookup("appearance.language"))
 
     @classmethod
     def defaults(cls) -> "Appearance":
         return cls.load(lambda key: setting_default(key, "example.com"))
+
+    def when(self, value) -> str:
+        """A moment in this appearance's timezone and language."""
+        return dates.when(value, self.timezone, self.language)
 
     def from_name(self, agent: str | None) -> str:
         if agent:
@@ -151,10 +178,13 @@ def render_email(subject_source: str, body_source: str, context: dict,
     budget; :class:`RenderError` when any of it fails.  ``footer``: ``customer`` (mail to
     a customer), ``public`` (customer-facing mail to an agent: a reply is a public answer)
     or ``staff`` (staff-only mail: a reply is an internal note)."""
+    context = {**context, DATE_STYLE: (appearance.timezone, appearance.language)}
     with budget(context):
         subject = " ".join(render_part("subject", subject_source, context).split())
         body = render_part("body", body_source, context).strip()
         item = context.get("item")
+        if item:
+            subject = tagged(item["id"], subject)
         outer = {"appearance": appearance, "item": item, "subject": subject,
                  "footer": FOOTERS[footer].format(id=item["id"]) if item else ""}
         text = render_part("layout", default_source("layout", "txt"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bottle
 
+from appliance import dates
 from appliance.errors import CommandError
 from appliance.helpdesk import blocklist, capture, settingstore, templates
 from appliance.outbound.render import Appearance
@@ -16,6 +17,14 @@ from appliance.webadmin.pages import done, field, render, save_settings
 
 APPEARANCE_KEYS = ["appearance.company_name", "appearance.display_name", "appearance.header",
                    "appearance.signature", "appearance.brand_color"]
+# How dates read in mail: chosen from lists; a form without them leaves them as they are.
+DATE_KEYS = ["appearance.timezone", "appearance.language"]
+
+
+def date_values(source) -> dict[str, str]:
+    """The date fields a form or query carries (absent ones are left alone)."""
+    return {k: source.getunicode(k.replace(".", "__")) for k in DATE_KEYS
+            if source.getunicode(k.replace(".", "__")) is not None}
 
 
 def preview_email(cfg, values: dict[str, str]):
@@ -46,8 +55,11 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def appearance_page(values=None, errors=None):
         values, errors = values or {}, errors or {}
         fields = [field(k, cfg.domain, values.get(k), errors.get(k)) for k in APPEARANCE_KEYS]
-        query = bottle.urlencode({f["name"]: f["value"] for f in fields})
+        date_fields = [field(k, cfg.domain, values.get(k), errors.get(k)) for k in DATE_KEYS]
+        query = bottle.urlencode({f["name"]: f["value"] for f in fields + date_fields})
         return render("appearance.html", tab="appearance", fields=fields,
+                      date_fields=date_fields, timezones=dates.timezone_names(),
+                      languages=dates.LANGUAGE_NAMES,
                       preview_query=query, from_address=settingstore.current(
                           "outbound.from_address", cfg.domain))
 
@@ -59,6 +71,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def appearance_save():
         form = bottle.request.forms
         values = {k: form.getunicode(k.replace(".", "__")) or "" for k in APPEARANCE_KEYS}
+        values.update(date_values(form))
         errors = save_settings(values)
         if errors:
             bottle.response.status = 400
@@ -70,6 +83,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         q = bottle.request.query
         values = {k: q.getunicode(k.replace(".", "__")) for k in APPEARANCE_KEYS
                   if q.getunicode(k.replace(".", "__")) is not None}
+        values.update(date_values(q))
         rendered, sender, whose = preview_email(cfg, values)
         from markupsafe import escape
         head = (f'<div style="font:13px Arial,sans-serif;color:#52606d;padding:8px 12px;'
