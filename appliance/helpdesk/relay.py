@@ -158,6 +158,14 @@ _MESSAGES = statements.Query(lambda item: (
     .where(Message.item == item).order_by(Message.created_at.desc(), Message.id.desc())), 1)
 
 
+# which of those pending messages the follower has seen meanwhile (opened the item)
+_SEEN = statements.Query(lambda person, item, follower, pending: Seen.select().where(
+    Seen.person == person, Seen.message.in_(
+        RelayEntry.select(RelayEntry.message).where(
+            RelayEntry.item == item, RelayEntry.person == follower,
+            RelayEntry.state == pending))), 4)
+
+
 def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
     """Send what is due, the longest waiting first, at most ``limit`` emails a turn (so
     a big item never holds back the rest for long); returns the number queued."""
@@ -175,8 +183,8 @@ def run(mailer, now: datetime | None = None, limit: int = 200) -> int:
             if not entries:
                 continue  # another worker took them
             item, person = entries[0].item, entries[0].person
-            seen = {s.message_id for s in Seen.select().where(
-                Seen.person == person, Seen.message.in_([e.message_id for e in entries]))}
+            seen = {s.message_id for s in _SEEN.rows(person.id, item.id, person.id,
+                                                     str(RelayState.PENDING))}
             fresh = [e for e in entries if e.message_id not in seen]
             mail, why, error = None, None, None
             if fresh and all(e.message.automation for e in fresh):
