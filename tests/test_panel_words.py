@@ -81,6 +81,12 @@ FIXED_FORMS = {
                            {"action0_do": "send_email", "action0_template": "new_item",
                             "action0_to": "address", "action0_address": "nobody"},
                            "Action 1: 'nobody' is not an email address.", 'value="nobody"'),
+    "user email": ("/admin/users", "/admin/users", {"name": "Nora", "role": "agent"},
+                   {"email": "nora at acme"},
+                   "Not added: Email address: not an email address", 'value="nora at acme"'),
+    "user name": ("/admin/users", "/admin/users",
+                  {"email": "nora@box.example", "role": "agent"}, {"name": ""},
+                  "Not added: Name: a name is required", 'value="nora@box.example"'),
 }
 
 

@@ -459,7 +459,8 @@ def test_add_user_errors_keep_the_form_and_escape_it(panel):
     admin.get("/admin/users")
     response = admin.post("/admin/users", {"name": HOSTILE, "email": "not-an-address",
                                            "role": "agent"})
-    assert response.status == 400 and "Not added: not an email address" in response.text
+    assert response.status == 400 and \
+        "Not added: Email address: not an email address" in response.text
     assert "<script>alert(1)" not in response.text
     assert html.escape(HOSTILE, quote=True) in response.text
     admin.get("/admin/users")

@@ -20,7 +20,13 @@ INVITE_VALID_HOURS = 48
 
 
 class AccountError(ValueError):
-    """A user that cannot be added or changed; the message says why."""
+    """A user that cannot be added or changed; the message says why, ``field`` which
+    value it was (``email``, ``name``, ``role``; None: none in particular), for a form to
+    name it by its label."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -43,12 +49,12 @@ def add_user(cfg, email: str, name: str, role: str, password: str | None = None,
     password is returned instead (the command line prints it)."""
     normalised = addresses.normalize(email or "")
     if not normalised:
-        raise AccountError(f"not an email address: {email!r}")
+        raise AccountError(f"not an email address: {email!r}", "email")
     if role not in ROLES:
-        raise AccountError(f"the role is agent or admin, not {role!r}")
+        raise AccountError(f"the role is agent or admin, not {role!r}", "role")
     name = (name or "").strip()
     if not name:
-        raise AccountError("a name is required")
+        raise AccountError("a name is required", "name")
     template = templates.get("account_created")
     invite = password is None and template.enabled
     generated = None
@@ -57,7 +63,7 @@ def add_user(cfg, email: str, name: str, role: str, password: str | None = None,
     with db.atomic():
         person = people.get(addresses.Person(normalised, name))
         if User.get_or_none(User.person == person):
-            raise AccountError(f"{normalised} is already a user")
+            raise AccountError(f"{normalised} is already a user", "email")
         if person.name != name:   # the admin's word, not a name that came in with mail
             person.name = name
             person.save()

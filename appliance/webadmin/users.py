@@ -10,6 +10,8 @@ from appliance.helpdesk.models import Person, User
 from appliance.webadmin import security
 from appliance.webadmin.pages import done, render
 
+FIELDS = {"email": "Email address", "name": "Name", "role": "Role"}   # as users.html labels
+
 
 def routes(app: bottle.Bottle, cfg) -> None:
     admin = {"role": "admin"}
@@ -40,7 +42,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
             added = accounts.add_user(cfg, values["email"], values["name"], values["role"])
         except accounts.AccountError as exc:
             bottle.response.status = 400
-            return page(values, f"Not added: {exc}.")
+            label = f"{FIELDS[exc.field]}: " if exc.field in FIELDS else ""
+            return page(values, f"Not added: {label}{exc}.")
         if added.invited:
             done(f"{added.email} added as {values['role']}. The invitation with a link to "
                  f"choose a password is on its way (the link works for "
