@@ -130,7 +130,8 @@ def test_message_center_and_the_relay_in_a_browser(running_box, browser, tmp_pat
         parsed = email.message_from_bytes(got.data, policy=email.policy.default)
         assert f"[#{item_id}] Relay-edited: Scanner jams on every page" in parsed["Subject"]
         assert "DKIM-Signature" in parsed
-        assert "Status now: open" in text_of(got.data)
+        # the agent's public answer made the item wait for the customer (issue 16.2)
+        assert "Status now: pending" in text_of(got.data)
 
         # reset to default: a confirmation page first, then the default text again
         page.goto(f"{base}{MC}/templates/relay")
