@@ -31,8 +31,14 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 bash scripts/install-venv.sh test
+# The tests spend much of their time waiting on the services they start: a process per
+# core (at most 4), each taking whole modules (--dist loadfile), so module fixtures are
+# made once.  APPLIANCE_TEST_WORKERS=0 runs them one after another in this process.
+workers="${APPLIANCE_TEST_WORKERS:-$(n=$(nproc); echo $(( n > 4 ? 4 : n )))}"
+parallel=()
+[ "$workers" != 0 ] && parallel=(-n "$workers" --dist loadfile)
 rc=0
-.venv/bin/python -P -m pytest "$@" || rc=$?
+.venv/bin/python -P -m pytest "${parallel[@]}" "$@" || rc=$?
 [ "${APPLIANCE_TEST_POSTGRES:-1}" = 0 ] && exit $rc
 if [ -z "$(pg_bin)" ]; then
   echo "PostgreSQL is not installed: the PostgreSQL run is skipped" >&2
@@ -56,5 +62,5 @@ echo "PostgreSQL run: the non-slow tests on a private cluster at 127.0.0.1:$port
 # the chromium tests check pages, which the SQLite run shows; leaving them out here keeps
 # CI (both runs and the soak test) under 30 minutes on 2 cores
 APPLIANCE_TEST_DATABASE="postgresql://postgres@127.0.0.1:$port/postgres" \
-  .venv/bin/python -P -m pytest -m "not slow and not browser" "$@" || rc=$?
+  .venv/bin/python -P -m pytest "${parallel[@]}" -m "not slow and not browser" "$@" || rc=$?
 exit $rc
