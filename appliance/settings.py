@@ -220,8 +220,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "Accent colour of HTML emails, as #rrggbb.",
             label="Brand colour"),
     Setting("appearance.timezone", "UTC", _timezone,
-            "Timezone of the dates in emails, as an IANA name (Europe/Berlin, "
-            "America/New_York); dates read like \"Wed, 2 Dec 2026, 09:59\".",
+            "Timezone of the dates in emails and of the times in the panel (its Due "
+            "field included), as an IANA name (Europe/Berlin, America/New_York); "
+            "dates in emails read like \"Wed, 2 Dec 2026, 09:59\".",
             label="Timezone of dates"),
     Setting("appearance.language", "en", _language,
             "Language of the day and month names in emails' dates: en, de, fr, es or nl.",

@@ -169,8 +169,14 @@ def test_every_page_fits_390_and_1440(live, browser, tmp_path):
     assert page.locator("svg.chart").count() == 8
     assert page.locator("#received-24h svg rect.bar").count() == 1   # all mail this hour
     assert page.inner_text("#created-24h .figure") == "3"
-    assert page.locator("#outgoing-24h a[href='/admin/email/outgoing?status=delivered']"
-                        ).count() == 1
+    delivered = page.locator("#outgoing-24h a[href^='/admin/email/outgoing?status=delivered"
+                             "&since=']")
+    assert delivered.count() == 1
+    shown = int(delivered.locator("strong").inner_text())
+    delivered.click()   # the list of what the figure counted, and says so
+    page.wait_for_selector("#since-note")
+    assert page.locator("#outgoing-log tbody tr").count() == shown
+    page.goto(base + "/")
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 844 if width < 600 else 900})
         for name, url in pages.items():

@@ -183,9 +183,11 @@ def test_home_page_shows_charts_totals_and_links(seeded):
     html = page.text
     assert html.count('<svg class="chart"') == 8
     assert ' style=' not in html and "<script>" not in html
-    assert 'href="/admin/email/outgoing?status=bounced"' in html
-    assert 'href="/admin/email/outgoing?status=deferred"' in html
-    assert 'href="/admin/email/incoming"' in html and 'href="/items"' in html
+    day_start = "since=2026-11-25T13%3A00%3A00%2B00%3A00"
+    assert f'href="/admin/email/outgoing?status=bounced&amp;{day_start}"' in html
+    assert f'href="/admin/email/outgoing?status=deferred&amp;{day_start}"' in html
+    assert f'href="/admin/email/incoming?{day_start}"' in html
+    assert f'href="/items?view=all&amp;{day_start}"' in html
     day = html[html.index('id="activity-24h"'):html.index('id="activity-30d"')]
     assert re.search(r'id="created-24h">.*?<p class="figure">8</p>', day, re.S)
     assert re.search(r'id="response-24h">.*?<p class="figure">1 min</p>', day, re.S)
@@ -196,11 +198,39 @@ def test_home_page_shows_charts_totals_and_links(seeded):
     assert "not kept any more" in month    # days before the retention window
 
 
+def test_each_figure_links_to_the_list_of_what_it_counted(seeded):
+    """Following a tile's link lists exactly the rows its figure counted, for both spans
+    (an item created after "now" and mail older than the span are not among them)."""
+    admin = login(seeded, ADMIN)
+    page = admin.get("/").text
+    links = {}
+    for span in ("24h", "30d"):
+        part = page[page.index(f'id="activity-{span}"'):]
+        for tile in ("received", "created", "outgoing"):
+            block = part[part.index(f'id="{tile}-{span}"'):]
+            block = block[:block.index("</div>")]
+            for href, label in re.findall(r'<a href="([^"]+)">(.*?)</a>', block, re.S):
+                if label == "Outgoing mail":
+                    continue   # the whole outgoing log: it lists mail still queued too
+                figure = re.search(r"<strong>(\d+)</strong>", label) or \
+                    re.search(r'<p class="figure">(\d+)</p>', block)
+                links[(span, href.replace("&amp;", "&"))] = int(figure.group(1))
+    assert len(links) == 2 * (2 + 4)   # received, created, and the 4 outgoing states
+    for (span, href), figure in links.items():
+        listed = admin.get(href)
+        assert listed.status == 200, href
+        table = listed.text[listed.text.index("<tbody>"):listed.text.index("</tbody>")]
+        rows = table.count("<tr") - table.count("colspan=")   # less the empty row
+        assert rows == figure, (span, href, rows, figure)
+        assert 'id="since-note"' in listed.text and "Show all" in listed.text
+    assert admin.get("/items?since=yesterday").status == 400
+
+
 def test_agents_see_the_figures_without_admin_links(seeded):
     html = login(seeded, AGENT).get("/").text
     assert html.count('<svg class="chart"') == 8
     assert "/admin/email/outgoing" not in html.split("</header>", 1)[1]
-    assert 'href="/items"' in html
+    assert 'href="/items?view=all&amp;since=' in html
 
 
 def test_durations_in_words():

@@ -215,6 +215,33 @@ def test_the_due_field_is_iso_text_with_its_timezone_named(desk):
     alice.post(f"/items/{item_id}/fields", {"due_at": "2026-11-26 10:00"})   # as it was
 
 
+def test_the_panel_shows_and_takes_times_in_the_box_timezone(desk):
+    """With ``appearance.timezone`` set, the times on the panel's pages, the Due field's
+    value and what is typed into it are in that zone (December: Berlin is UTC+1), and
+    each page names the zone."""
+    from appliance.helpdesk import settingstore
+    from appliance.helpdesk.models import Item, Setting
+    assert settingstore.store({"appearance.timezone": "Europe/Berlin"}) == {}
+    item_id = desk.ids["Printer jams"]
+    try:
+        alice = client(desk)
+        page = alice.get(f"/items/{item_id}").text
+        assert '<label for="f-due">Due (Europe/Berlin)</label>' in page
+        field = re.search(r'<input id="f-due"[^>]*>', page).group(0)
+        assert 'value="2026-11-26 11:00"' in field           # stored 10:00 UTC
+        assert "<dt>Created</dt><dd>2026-11-26 06:00</dd>" in page   # stored 05:00 UTC
+        assert "Times in Europe/Berlin" in page
+        listing = alice.get("/items?view=all").text
+        assert re.search(r'title="2026-11-26 0\d:00 Europe/Berlin"', listing)
+        alice.post(f"/items/{item_id}/fields", {"due_at": "2026-12-03 10:15"})
+        assert clock.iso(Item.get_by_id(item_id).due_at) == "2026-12-03T09:15:00+00:00"
+    finally:
+        Setting.delete().where(Setting.key == "appearance.timezone").execute()
+        Item.update(due_at=NOW - timedelta(hours=2)).where(Item.id == item_id).execute()
+    page = client(desk).get(f"/items/{item_id}").text
+    assert "<dt>Created</dt><dd>2026-11-26 05:00</dd>" in page and "Times in UTC" in page
+
+
 def test_the_page_costs_the_same_queries_for_3_items_or_50(tmp_path):
     box = Box(tmp_path / "box").init()
     if box.database:

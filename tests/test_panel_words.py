@@ -119,6 +119,48 @@ def test_every_form_names_the_field_as_its_page_labels_it_and_keeps_the_input(pa
     assert settingstore.values(list(SETTINGS), "box.example") == before   # nothing stored
 
 
+# Forms that answer on the page they came from: (page, action, form, the label the page
+# shows, the words).  {item} is the panel's item.
+PAGE_FORMS = {
+    "new password too short": ("/account", "/account/password",
+                               {"current": test_web.ADMIN[1], "password": "short",
+                                "again": "short"}, "New password",
+                               "New password: at least 10 characters are needed."),
+    "the same again": ("/account", "/account/password",
+                       {"current": test_web.ADMIN[1], "password": "a-new-pw-12345",
+                        "again": "a-new-pw-54321"}, "The same again",
+                       "The same again: it is not the same as the new password."),
+    "current password": ("/account", "/account/password",
+                         {"current": "not-it-at-all", "password": "a-new-pw-12345",
+                          "again": "a-new-pw-12345"}, "Current password",
+                         "Current password: that is not your password; nothing changed."),
+    "follower": ("/items/{item}", "/items/{item}/followers", {"email": "ben at client"},
+                 "Add a follower", "Add a follower: “ben at client” is not an email address."),
+    "status": ("/items/{item}", "/items/{item}/status", {"status": "done"}, "Status",
+               "Status: “done” is not one of open, pending, resolved, closed."),
+    "assignee": ("/items/{item}", "/items/{item}/fields", {"assignee": "99999"}, "Assignee",
+                 "Assignee: choose an active agent or admin."),
+    "priority": ("/items/{item}", "/items/{item}/fields", {"priority": "asap"}, "Priority",
+                 "Priority: “asap” is not one of low, normal, high, urgent"),
+}
+
+
+@pytest.mark.parametrize("case", list(PAGE_FORMS))
+def test_item_and_account_forms_name_the_field_as_its_page_labels_it(panel, case):
+    page, action, data, label, words = (
+        v.format(item=panel.item.id) if isinstance(v, str) else v for v in PAGE_FORMS[case])
+    admin = login(panel)
+    shown = html.unescape(admin.get(page).text)
+    assert label in shown   # the words name what the page shows
+    before = (panel.item.status, panel.item.priority, panel.item.assignee_id)
+    response = admin.post(action, data, follow=True)
+    text = html.unescape(response.text)
+    assert words in text, (response.status, text[:300])
+    panel.item = type(panel.item).get_by_id(panel.item.id)
+    assert (panel.item.status, panel.item.priority, panel.item.assignee_id) == before
+    login(panel)   # the password is the old one still
+
+
 SETTING_FIELDS = [(form.name, key) for form in FORMS.values() for key in form.keys
                   if key in BAD]
 

@@ -96,9 +96,9 @@ def update(item: Item, *, status: str | None = None, priority: str | None = None
     assignee follows the item and an ``item_assigned`` event tells automations ("Assigned
     to you")."""
     if status is not None and status not in words(ItemStatus):
-        raise SettingError(f"status must be one of {', '.join(ItemStatus)}")
+        raise SettingError(f"Status: “{status}” is not one of {', '.join(ItemStatus)}")
     if priority is not None and priority not in words(Priority):
-        raise SettingError(f"priority must be one of {', '.join(Priority)}")
+        raise SettingError(f"Priority: “{priority}” is not one of {', '.join(Priority)}")
     changes = []
     now = clock.now()
     with db.atomic():

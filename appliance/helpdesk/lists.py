@@ -35,10 +35,12 @@ def _with_number(found: list, number: int | None, lookup, offset: int) -> list:
 
 def items(text: str = "", type_name: str = "", status: str = "", requester: str = "",
           assignee: str = "", limit: int = 50, offset: int = 0, view: str = "",
-          viewer: Person | None = None, now: datetime | None = None) -> list[Item]:
+          viewer: Person | None = None, now: datetime | None = None,
+          since: datetime | None = None) -> list[Item]:
     """Items with their type, requester and assignee joined, newest first (Overdue without
     search text: by due date); ``view`` one of :data:`itemviews.VIEWS` (Mine:
-    ``viewer``'s), combined with the filters and search."""
+    ``viewer``'s), combined with the filters and search; ``since``: created between then
+    and ``now`` (the window a home page figure counted)."""
     assigned = Person.alias()
     query = (Item.select(Item, ItemType, Person, assigned).join(ItemType)
              .switch(Item).join(Person, JOIN.LEFT_OUTER, on=(Item.requester == Person.id))
@@ -49,6 +51,8 @@ def items(text: str = "", type_name: str = "", status: str = "", requester: str 
     in_view = saved.condition(viewer, now)
     if in_view is not None:
         query = query.where(in_view)
+    if since is not None:
+        query = query.where(Item.created_at >= since, Item.created_at <= now)
     agent_id = None
     if assignee:
         agent = Person.get_or_none(Person.email == assignee.strip().lower())
@@ -75,6 +79,9 @@ def items(text: str = "", type_name: str = "", status: str = "", requester: str 
             where.append(("t.type_id = (SELECT id FROM itemtype WHERE name = ?)", type_name))
         if agent_id is not None:
             where.append(("t.assignee_id = ?", agent_id))
+        if since is not None:
+            where += [("t.created_at >= ?", Item.created_at.db_value(since)),
+                      ("t.created_at <= ?", Item.created_at.db_value(now))]
         ids = search_ids("item", " AND ".join(f"({p})" for p in parts), where, limit,
                          offset)
         found = _in_order(query, Item, ids)
@@ -110,8 +117,10 @@ def unread(items: list[Item], viewer: Person | None) -> set[int]:
 
 
 def _log(model, table: str, time_field, column: str, value: str, text: str,
-         limit: int, offset: int) -> list:
+         limit: int, offset: int, since: datetime | None) -> list:
     query = model.select()
+    if since is not None:
+        query = query.where(time_field >= since)
     if not text:
         if value:
             query = query.where(getattr(model, column) == value)
@@ -121,6 +130,8 @@ def _log(model, table: str, time_field, column: str, value: str, text: str,
     found = []
     if expr:
         where = [(f"t.{column} = ?", value)] if value else []
+        if since is not None:
+            where.append((f"t.{time_field.column_name} >= ?", time_field.db_value(since)))
         found = _in_order(query, model, search_ids(table, expr, where, limit, offset))
     elif number is None:
         return []
@@ -134,14 +145,18 @@ def _log(model, table: str, time_field, column: str, value: str, text: str,
     return found[:limit]
 
 
-def incoming(text: str = "", action: str = "", limit: int = 50, offset: int = 0):
+def incoming(text: str = "", action: str = "", limit: int = 50, offset: int = 0,
+             since: datetime | None = None):
+    """The incoming log, newest first; ``since``: received then or later."""
     return _log(IncomingMail, "incomingmail", IncomingMail.received_at,
-                "action", action, text, limit, offset)
+                "action", action, text, limit, offset, since)
 
 
-def outgoing(text: str = "", status: str = "", limit: int = 50, offset: int = 0):
+def outgoing(text: str = "", status: str = "", limit: int = 50, offset: int = 0,
+             since: datetime | None = None):
+    """The outgoing log, newest first; ``since``: created then or later."""
     return _log(OutgoingMail, "outgoingmail", OutgoingMail.created_at,
-                "status", status, text, limit, offset)
+                "status", status, text, limit, offset, since)
 
 
 def suppressed_reasons(mails) -> dict[int, str]:

@@ -145,7 +145,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         user = security.current_user()
         if not passwords.verify(user.password_hash,
                                 bottle.request.forms.getunicode("current") or ""):
-            done("Your current password was not right; nothing changed.", "/account")
+            done("Current password: that is not your password; nothing changed.", "/account")
         error = _password_error()
         if error:
             done(error, "/account")
@@ -181,9 +181,9 @@ def _password_error() -> str | None:
     form = bottle.request.forms
     password, again = form.getunicode("password") or "", form.getunicode("again") or ""
     if len(password) < MIN_PASSWORD:
-        return f"The new password needs at least {MIN_PASSWORD} characters."
+        return f"New password: at least {MIN_PASSWORD} characters are needed."
     if password != again:
-        return "The two new passwords differ."
+        return "The same again: it is not the same as the new password."
     return None
 
 

@@ -66,7 +66,8 @@ def view(cfg, now=None) -> list[dict]:
         span = figures.span
         logs_cut = kept_since if kept_since > span.since else None
         shown.append({
-            "span": span, "title": "Last 24 hours" if span.name == "24h" else "Last 30 days",
+            "span": span, "since": clock.iso(span.since),   # the lists' filter of its links
+            "title": "Last 24 hours" if span.name == "24h" else "Last 30 days",
             "per": "per hour" if span.prefix == 13 else "per day",
             "received": figures.received, "created": figures.created,
             "outgoing": figures.outgoing, "first_response": figures.first_response,

@@ -5,7 +5,7 @@ assignee, due date and followers.  Opening an item marks its messages seen by th
 fields go through :mod:`appliance.helpdesk.conversation`, like the command line."""
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timezone
 
 import bottle
 from peewee import JOIN
@@ -18,11 +18,11 @@ from appliance.helpdesk.models import IncomingMail, Item, ItemType, Message, Per
 from appliance.helpdesk.relaymodels import RelayEntry
 from appliance.helpdesk.search import exact_item
 from appliance.helpdesk.views import AUTOMATED_WORDS, automated_kind, item_summary
-from appliance.settings import SETTINGS, SettingError
+from appliance.settings import SettingError
 from appliance.statuses import ItemStatus, Priority, RelayState, words
 from appliance.helpdesk.attachments import of_messages
 from appliance.webadmin import attachments, security
-from appliance.webadmin.pages import Paging, done, render
+from appliance.webadmin.pages import Paging, done, panel_tz, render, since_filter
 
 
 def post(cfg, item: Item, author: Person, body: str, internal: bool, files=()
@@ -40,34 +40,21 @@ def post(cfg, item: Item, author: Person, body: str, internal: bool, files=()
                      f"within {delay} s")
 
 
-def due_zone(domain: str) -> tuple[tzinfo, str]:
-    """The timezone the Due field is typed and shown in, and its name for the label: the
-    ``appearance.timezone`` setting where the box has one, else UTC.  The one place the
-    field's zone is chosen (:func:`due_text`, :func:`parse_due`)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-    name = setting("appearance.timezone", domain) if "appearance.timezone" in SETTINGS \
-        else ""
-    try:
-        return (ZoneInfo(name), name) if name and name != "UTC" else (timezone.utc, "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc, "UTC"
-
-
 DUE_FORMAT = "%Y-%m-%d %H:%M"   # 2026-12-01 17:00: the same in every browser's language
 
 
-def due_text(moment: datetime | None, domain: str) -> str:
+def due_text(moment: datetime | None) -> str:
     """The Due field's value for a stored (UTC) due date."""
-    return moment.astimezone(due_zone(domain)[0]).strftime(DUE_FORMAT) if moment else ""
+    return moment.astimezone(panel_tz()[0]).strftime(DUE_FORMAT) if moment else ""
 
 
-def parse_due(value: str, domain: str = "") -> datetime | None:
+def parse_due(value: str) -> datetime | None:
     """The Due field (``YYYY-MM-DD HH:MM``, ``YYYY-MM-DDTHH:MM`` or ``YYYY-MM-DD``, in
-    :func:`due_zone`) as a UTC moment; None when empty."""
+    the panel's timezone) as a UTC moment; None when empty."""
     value = value.strip()
     if not value:
         return None
-    zone, name = due_zone(domain)
+    zone, name = panel_tz()
     for pattern in (DUE_FORMAT, "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
         try:
             return datetime.strptime(value, pattern).replace(tzinfo=zone) \
@@ -103,17 +90,17 @@ def routes(app: bottle.Bottle, cfg) -> None:
         view = itemviews.find(q.getunicode("view"))
         viewer = security.current_user().person
         now = clock.now()
-        paging = Paging()
+        paging, since = Paging(), since_filter()
         rows = paging.cut(lists.items(**filters, limit=paging.size + 1,
                                       offset=paging.offset, view=view.key, viewer=viewer,
-                                      now=now))
+                                      now=now, since=since.moment))
         # the tabs keep the search and filters; the filter form keeps the view
         kept = {k: v for k, v in q.items() if k not in ("view", "page") and v}
         tabs = [(v, "/items?" + bottle.urlencode({"view": v.key, **kept}))
                 for v in itemviews.VIEWS.values()]
         return render("items.html", rows=rows, paging=paging, filters=filters,
                       types=[t.name for t in ItemType.select().order_by(ItemType.name)],
-                      statuses=words(ItemStatus), view=view, tabs=tabs,
+                      statuses=words(ItemStatus), view=view, tabs=tabs, since=since,
                       counts=itemviews.counts(viewer, now),
                       unread=lists.unread(rows, viewer), now=now, has_assignee=True,
                       **({"flash": f"No item #{number}."} if number is not None else {}))
@@ -142,8 +129,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
                       requester_bounced=summary["requester_bounced"],
                       statuses=words(ItemStatus), priorities=words(Priority),
                       assignees=users(),
-                      due_value=due_text(item.due_at, cfg.domain),
-                      due_zone=due_zone(cfg.domain)[1],
+                      due_value=due_text(item.due_at),
+                      due_zone=panel_tz()[1],
                       reply_error=reply_error, draft=draft, files=files,
                       upload_limit=attachments.upload_limit(cfg),
                       reaches_customer=conversation.reaches_customer(item, user.person))
@@ -189,7 +176,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         item = _item(item_id)
         status = bottle.request.forms.getunicode("status") or ""
         if status not in words(ItemStatus):
-            bottle.abort(400, "Unknown status.")
+            bottle.abort(400, f"Status: “{status}” is not one of {', '.join(ItemStatus)}.")
         conversation.update(item, status=status)
         done(f"Status set to {status}.", f"/items/{item_id}")
 
@@ -207,9 +194,9 @@ def routes(app: bottle.Bottle, cfg) -> None:
             if value:
                 assignee = next((p for p in users() if str(p.id) == value), None)
                 if assignee is None:
-                    bottle.abort(400, "The assignee must be an active agent or admin.")
+                    bottle.abort(400, "Assignee: choose an active agent or admin.")
         try:
-            due = parse_due(form.getunicode("due_at") or "", cfg.domain) \
+            due = parse_due(form.getunicode("due_at") or "") \
                 if "due_at" in form else False
             changes = conversation.update(item, status=status, priority=priority,
                                           assignee=assignee, due_at=due,
@@ -225,7 +212,8 @@ def routes(app: bottle.Bottle, cfg) -> None:
         value = bottle.request.forms.getunicode("email") or ""
         email = addresses.normalize(value)
         if not email:
-            done(f"Not an email address: {value}", f"/items/{item_id}#followers")
+            done(f"Add a follower: “{value}” is not an email address.",
+                 f"/items/{item_id}#followers")
         delay = setting("relay.delay_seconds", cfg.domain)
         with db.atomic():
             person = people.get(addresses.Person(email, None))

@@ -12,7 +12,7 @@ from appliance.helpdesk import lists
 from appliance.settings import SETTINGS, SettingError, validate
 from appliance.statuses import IncomingAction, OutgoingStatus, words
 from appliance.webadmin import mailview
-from appliance.webadmin.pages import Paging, done, field, render, save_settings
+from appliance.webadmin.pages import Paging, done, field, render, save_settings, since_filter
 
 RETENTION = "retention.hours"
 RETENTION_LABEL = "Keep entries for (hours)"
@@ -60,10 +60,10 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def outgoing_page(errors=None, submitted=None, test=None, test_to="", kept=None):
         q = bottle.request.query
         text, status = (q.getunicode("q") or "").strip(), q.getunicode("status") or ""
-        paging = Paging()
+        paging, since = Paging(), since_filter()
         mails = paging.cut(lists.outgoing(text, status if status in
                                           words(OutgoingStatus) else "",
-                                          paging.size + 1, paging.offset))
+                                          paging.size + 1, paging.offset, since.moment))
         recipients = lists.outgoing_recipients(mails)
         suppressed = lists.suppressed_reasons(mails)
         values = submitted or {}
@@ -76,7 +76,7 @@ def routes(app: bottle.Bottle, cfg) -> None:
         from_default = fields["outbound.from_address"]["value"] == \
             fields["outbound.from_address"]["default"]
         return render("outgoing.html", tab="outgoing", mails=mails, recipients=recipients,
-                      suppressed=suppressed,
+                      suppressed=suppressed, since=since,
                       paging=paging, q=text, status=status,
                       statuses=words(OutgoingStatus), fields=fields,
                       smtp_host=host, smtp_port=port or "587", errors=errors,
@@ -192,11 +192,12 @@ def routes(app: bottle.Bottle, cfg) -> None:
     def incoming_page(kept=None):
         q = bottle.request.query
         text, action = (q.getunicode("q") or "").strip(), q.getunicode("action") or ""
-        paging = Paging()
+        paging, since = Paging(), since_filter()
         rows = paging.cut(lists.incoming(text, action if action in
                                          words(IncomingAction) else "",
-                                         paging.size + 1, paging.offset))
+                                         paging.size + 1, paging.offset, since.moment))
         return render("incoming.html", tab="incoming", rows=rows, paging=paging, q=text,
+                      since=since,
                       action=action, actions=words(IncomingAction),
                       retention=kept or retention())
 

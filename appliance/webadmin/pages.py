@@ -3,13 +3,15 @@ page gets (user, CSRF token, flash message), paging, and saving settings through
 settings table (:mod:`appliance.settings`: defaults, validation, help text)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 import bottle
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
-from appliance import clock
+from appliance import clock, dates
 from appliance.helpdesk.itemviews import mine_count
 from appliance.helpdesk.settingstore import current as read_setting
 from appliance.helpdesk.settingstore import store as store_settings
@@ -25,17 +27,43 @@ env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                   trim_blocks=True, lstrip_blocks=True)
 
 
-def _when(value) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        return value.replace("T", " ")[:16]
-    return clock.iso(value).replace("T", " ")[:16]
+@pass_context
+def _when(context, value) -> str:
+    """A stored moment as the panel shows it: ``2026-12-02 10:59`` in the box's timezone
+    (``appearance.timezone``, the same as its mail's dates and the Due field)."""
+    moment = dates.parse(value)
+    if moment is None:
+        return "" if not value else str(value)
+    return moment.astimezone(_zone(context.get("tz"))).strftime("%Y-%m-%d %H:%M")
 
 
-def ago(moment, now=None) -> str:
+def _zone(name: str | None) -> tzinfo:
+    try:
+        return dates.zone(name or "UTC")
+    except dates.UnknownTimezone:
+        return timezone.utc
+
+
+def panel_zone() -> str:
+    """The timezone the panel shows and takes its times in (the Due field): the box's
+    ``appearance.timezone``, the one its mail's dates use."""
+    return read_setting("appearance.timezone", "") or "UTC"
+
+
+def panel_tz() -> tuple[tzinfo, str]:
+    """:func:`panel_zone` as a tzinfo, and its name for labels."""
+    name = panel_zone()
+    return _zone(name), name
+
+
+@pass_context
+def _ago(context, moment, now=None) -> str:
+    return ago(moment, now, _zone(context.get("tz")))
+
+
+def ago(moment, now=None, zone: tzinfo = timezone.utc) -> str:
     """A moment as people say it: "just now", "5 min ago", "3 h ago", "2 d ago", and a
-    date (2026-11-26, UTC) from a week back."""
+    date (2026-11-26, in ``zone``) from a week back."""
     if not moment:
         return ""
     seconds = ((now or clock.now()) - moment).total_seconds()
@@ -47,7 +75,7 @@ def ago(moment, now=None) -> str:
         return f"{int(seconds // 3600)} h ago"
     if seconds < 7 * 86400:
         return f"{int(seconds // 86400)} d ago"
-    return clock.iso(moment)[:10]
+    return moment.astimezone(zone).strftime("%Y-%m-%d")
 
 
 def _mine_count(user) -> int:
@@ -55,7 +83,7 @@ def _mine_count(user) -> int:
 
 
 env.filters["when"] = _when
-env.filters["ago"] = ago
+env.filters["ago"] = _ago
 env.globals["mine_count"] = _mine_count   # the navigation's "Items · 3 mine"
 env.globals["SETTINGS"] = SETTINGS
 
@@ -78,6 +106,7 @@ def render(name: str, **context) -> str:
     context.setdefault("csrf", session.csrf if session else security.form_token())
     context.setdefault("flash", take_flash())
     context.setdefault("path", bottle.request.path)
+    context.setdefault("tz", panel_zone())
     return env.get_template(name).render(**context)
 
 
@@ -85,6 +114,30 @@ def done(text: str, to: str):
     """Redirect after a successful POST, with a message shown on the next page."""
     flash(text)
     bottle.redirect(to, 303)
+
+
+@dataclass
+class Since:
+    """A list's ``since`` filter (the home page's links: entries from the start of its
+    chart on, so the list shows what the figure counted) and this page without it."""
+    moment: datetime | None
+    everything: str
+
+    @property
+    def value(self) -> str:
+        return clock.iso(self.moment) if self.moment else ""
+
+
+def since_filter() -> Since:
+    """``?since=`` (an ISO 8601 time) of this request; a value that is no time is refused
+    in words."""
+    query = bottle.request.query
+    value = (query.getunicode("since") or "").strip()
+    moment = dates.parse(value) if value else None
+    if value and moment is None:
+        bottle.abort(400, f"Since: “{value}” is not a time like 2026-12-01T17:00:00+00:00.")
+    rest = {k: v for k, v in query.items() if k not in ("since", "page") and v}
+    return Since(moment, bottle.request.path + ("?" + bottle.urlencode(rest) if rest else ""))
 
 
 class Paging:
