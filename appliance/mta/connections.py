@@ -42,6 +42,8 @@ def file_path(data_dir: Path) -> Path:
 
 def peer_key(address: str) -> str:
     """What one peer is for the per-peer cap: its IPv4 address, or its IPv6 /64."""
+    if ":" not in address and address.count(".") == 3:
+        return address   # a socket's IPv4 peer name is already canonical dotted decimal
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
