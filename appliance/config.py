@@ -60,10 +60,10 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
                               "the message center and delivery and starts that many beside "
                               "it, each taking its share of the spool."),
     "worker.poll_seconds": ("0.1", "How often the worker looks for new spool entries."),
-    "worker.nice": ("5", "CPU priority of the worker's processes below the MTA's (added to "
-                         "their nice value, 0-19): when a burst keeps every core busy, "
-                         "senders get their 250 first and filing catches up after, "
-                         "nothing is lost (the spool holds the mail)."),
+    "worker.nice": ("5", "CPU priority of the worker's processes below the MTA's (the "
+                         "nice value they run at, at least, 0-19): when a burst keeps every "
+                         "core busy, senders get their 250 first and filing catches up "
+                         "after, nothing is lost (the spool holds the mail)."),
     "worker.retry_seconds": ("30", "A message that met a full disk, an I/O error or a lack "
                                    "of memory or files waits this long before it is tried "
                                    "again by itself, later twice this."),

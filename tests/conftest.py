@@ -197,6 +197,9 @@ class Box:
             wait_port(self.smtp_port, proc=proc)
         elif service == "web":
             wait_port(self.web_port, proc=proc)
+        elif service == "worker":   # up (its spool and database open), or gone
+            wait_for(lambda: " started: spool " in self.log("worker")
+                     or proc.poll() is not None, timeout=30)
         return proc
 
     def stop(self, service: str, sig: int = signal.SIGTERM) -> int | None:

@@ -192,3 +192,61 @@ def test_services_work_with_memory_deny_write_execute(box):
         codes = [proc.wait(timeout=60) for proc in procs]
     assert codes == [0, 0, 0], [(box.root / f"{s}.mdwe.log").read_text()[-2000:]
                                 for s in ("mta", "worker", "web")]
+
+
+# The units' SystemCallFilter=~@resources (SystemCallErrorNumber=EPERM) as a seccomp
+# filter of our own (x86_64): what systemd's @resources set holds answers EPERM.
+RESOURCES_X86_64 = {"setpriority": 141, "sched_setparam": 142, "sched_setscheduler": 144,
+                    "setrlimit": 160, "sched_setaffinity": 203, "mbind": 237,
+                    "set_mempolicy": 238, "ioprio_set": 251, "migrate_pages": 256,
+                    "move_pages": 279, "sched_setattr": 314}
+FILTER_START = """
+import ctypes, os, struct, sys
+numbers = [int(n) for n in os.environ["SECCOMP_DENY"].split(",")]
+ld_arch, ld_nr = (0x20, 0, 0, 4), (0x20, 0, 0, 0)
+allow, eperm = (0x06, 0, 0, 0x7fff0000), (0x06, 0, 0, 0x00050000 | 1)
+prog = [ld_arch, (0x15, 0, len(numbers) + 1, 0xc000003e), ld_nr]   # x86_64, else allow
+prog += [(0x15, len(numbers) - i, 0, n) for i, n in enumerate(numbers)]
+prog += [allow, eperm]
+raw = b"".join(struct.pack("HBBI", *ins) for ins in prog)
+buf = ctypes.create_string_buffer(raw)
+fprog = struct.pack("HxxxxxxQ", len(prog), ctypes.addressof(buf))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.c_char_p(fprog), 0, 0):
+    sys.exit(98)   # PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP with SECCOMP_MODE_FILTER
+os.execv(sys.executable, [sys.executable, "-m", "appliance", *sys.argv[1:]])
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the filter is written for x86_64")
+def test_services_work_under_the_units_system_call_filter(box):
+    """SystemCallFilter=~@privileged @resources with EPERM: a service that lowers its own
+    priority (the worker's worker.nice) must not die of it, and mail is still filed.  The
+    filter here refuses the @resources calls as the units do."""
+    env = {**os.environ, "SECCOMP_DENY": ",".join(map(str, RESOURCES_X86_64.values()))}
+    check = subprocess.run([sys.executable, "-c", FILTER_START, "--version"], env=env,
+                           capture_output=True)
+    assert check.returncode == 0, check.stderr
+    procs = []
+    try:
+        for service in ("mta", "worker", "web"):
+            log = open(box.root / f"{service}.filter.log", "ab")
+            procs.append(subprocess.Popen(
+                [sys.executable, "-c", FILTER_START, service, "-c", str(box.ini)], env=env,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        wait_port(box.smtp_port, proc=procs[0])
+        wait_port(box.web_port, proc=procs[2])
+        with smtplib.SMTP("127.0.0.1", box.smtp_port) as smtp:
+            smtp.sendmail("ben@client.example", [f"tickets@{DOMAIN}"], message())
+        wait_for(lambda: box.json("items", "list"), timeout=15)
+        assert procs[1].poll() is None
+        worker_log = (box.root / "worker.filter.log").read_text()
+        assert "cannot lower the worker's CPU priority to nice 5" in worker_log
+        assert "Nice=" in worker_log
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
+        codes = [proc.wait(timeout=60) for proc in procs]
+    assert codes == [0, 0, 0], [(box.root / f"{s}.filter.log").read_text()[-2000:]
+                                for s in ("mta", "worker", "web")]

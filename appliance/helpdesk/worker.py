@@ -484,13 +484,32 @@ def authenticator(cfg: Config):
 
 
 def lower_priority(cfg: Config) -> None:
-    """``worker.nice``: the MTA answers senders first when both want the CPU (the intake
-    workers a center starts inherit it from the center)."""
-    step = cfg.getint("worker.nice")
-    if not 0 <= step <= 19:
-        raise ConfigError(f"{cfg.path}: worker.nice must be 0 to 19, not {step}")
-    if step and not os.environ.get(PART_ENV):
-        os.nice(step)
+    """``worker.nice``: the MTA answers senders first when both want the CPU.  The worker
+    runs at this nice value or a lower priority (the intake workers a center starts
+    inherit it): a service manager that started it lower already (systemd's ``Nice=``)
+    is left alone, and where the process may not change its priority (the unit's system
+    call filter refuses ``setpriority``) it says so and goes on.  Leading a session of
+    its own (under systemd, or started by hand), the worker also sets its session's
+    autogroup to that nice value: the kernel shares CPU time between sessions first, so
+    a nice value inside one counted for nothing against the MTA's session."""
+    target = cfg.getint("worker.nice")
+    if not 0 <= target <= 19:
+        raise ConfigError(f"{cfg.path}: worker.nice must be 0 to 19, not {target}")
+    if not target or os.environ.get(PART_ENV):
+        return
+    try:
+        if os.getpriority(os.PRIO_PROCESS, 0) < target:
+            os.setpriority(os.PRIO_PROCESS, 0, target)
+    except OSError as exc:
+        log.warning("cannot lower the worker's CPU priority to nice %d (%s): in a burst it "
+                    "shares the CPU with the MTA evenly; set it where the worker is started "
+                    "(the systemd unit's Nice=)", target, exc.strerror or exc)
+    if os.getsid(0) == os.getpid():
+        try:
+            with open("/proc/self/autogroup", "w") as fh:
+                fh.write(str(target))
+        except OSError:
+            pass   # no autogroups in this kernel, or sessions share CPU by cgroups instead
 
 
 def run(cfg: Config) -> int:

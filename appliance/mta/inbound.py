@@ -26,7 +26,7 @@ from appliance.mailids import header_message_id
 from appliance.mta import policy
 from appliance.mta.connections import ConnectionLimits
 from appliance.mta.spool import Envelope as SpoolEnvelope
-from appliance.mta.spool import Spool, SpoolFile
+from appliance.mta.spool import GroupCommit, Spool, SpoolFile
 
 log = logging.getLogger("appliance.mta")
 
@@ -58,21 +58,24 @@ def has_bare_newline(data: bytes) -> bool:
 
 class DataSink:
     """One DATA on its way to the spool: lines gather in a buffer that goes to the spool's
-    temporary file in :data:`CHUNK` pieces through the spool threads; a message smaller
-    than that is written, fsynced and renamed in one thread hop, as before.  A bare CR or
-    LF, a disk error or :meth:`discard` drops what was written (the sender is told at the
-    end of DATA); the file is touched by one thread at a time."""
+    temporary file in :data:`CHUNK` pieces through the spool threads; the rest (all of a
+    message smaller than that) is written, fsynced and renamed in a batch of the spool's
+    group commit (:class:`Commits`).  A bare CR or LF, a disk error or :meth:`discard`
+    drops what was written (the sender is told at the end of DATA); the file is touched
+    by one thread at a time."""
 
-    def __init__(self, file: SpoolFile, executor: ThreadPoolExecutor, peer: str) -> None:
+    def __init__(self, file: SpoolFile, executor: ThreadPoolExecutor, commits: "Commits",
+                 peer: str) -> None:
         self.file = file
         self.executor = executor
+        self.commits = commits
         self.peer = peer
         self.buffer = bytearray()
         self.bare = False
-        self.error: OSError | None = None
+        self.error: Exception | None = None
         self.head = b""
         self._discarded = False
-        self._busy: concurrent.futures.Future | None = None
+        self._busy: concurrent.futures.Future | asyncio.Future | None = None
 
     async def _in_thread(self, fn, *args):
         self._busy = self.executor.submit(fn, *args)
@@ -97,28 +100,28 @@ class DataSink:
         except OSError as exc:
             self._failed(exc)
 
-    def _failed(self, exc: OSError) -> None:
-        log.error("spool write failed: %s", exc)
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, OSError):
+            log.error("spool write failed: %s", exc)
+        else:   # a fault of ours, not of the disk: the sender still hears 451, not nothing
+            log.error("spool write failed", exc_info=exc)
         self.error = exc
         self.discard()
-
-    def _commit(self, data: bytearray) -> str:
-        self.file.write(data)
-        return self.file.commit()
 
     async def finish(self, envelope: SpoolEnvelope) -> str:
         """The reply to a DATA that ended with CRLF.CRLF within the size limit."""
         data, entry_id = self._take(), ""
         if not self._discarded:
-            try:
-                entry_id = await self._in_thread(self._commit, data)
-            except OSError as exc:
+            self._busy = self.commits.commit(self.file, data)
+            try:   # shielded: a lost connection leaves the commit to finish, then discards
+                entry_id = await asyncio.shield(self._busy)
+            except Exception as exc:
                 self._failed(exc)
         if self.bare:
             return BARE_NEWLINE
         if self.error is not None:
-            return NO_SPACE if self.error.errno in (errno.ENOSPC, errno.EDQUOT) \
-                else LOCAL_ERROR
+            full = getattr(self.error, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            return NO_SPACE if full else LOCAL_ERROR
         log.info("accepted spool=%s from=<%s> rcpts=%s size=%d message-id=%s", entry_id,
                  envelope.mail_from, ",".join(envelope.rcpt_tos), self.file.size,
                  header_message_id(self.head) or "-")
@@ -289,16 +292,52 @@ def _verbs(cls: type) -> list[str]:
     return sorted({n for c in cls.__mro__ for n in vars(c) if n.startswith(("smtp_", "auth_"))})
 
 
+class Commits:
+    """The spool's :class:`~appliance.mta.spool.GroupCommit` for one event loop: each
+    commit an asyncio future, a batch's futures resolved in one call into the loop."""
+
+    def __init__(self, spool: Spool, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.group = GroupCommit(spool, self._done)
+
+    def commit(self, file: SpoolFile, data: bytes) -> asyncio.Future:
+        """Write ``data`` after what ``file`` holds and make it durable in ``new/``: a
+        future of its spool id (or the OSError)."""
+        future = self.loop.create_future()
+        self.group.add(file, data, future)
+        return future
+
+    def _done(self, results: list) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self._resolve, results)
+        except RuntimeError:   # the loop is gone (the MTA stopping): nobody waits
+            pass
+
+    @staticmethod
+    def _resolve(results: list) -> None:
+        for future, outcome in results:
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def close(self) -> None:
+        self.group.close()
+
+
 class Handler:
     """aiosmtpd hooks (RCPT policy) and the spool side of DATA."""
 
     def __init__(self, cfg: Config, spool: Spool, captures: CaptureList,
-                 executor: ThreadPoolExecutor) -> None:
+                 executor: ThreadPoolExecutor, commits: Commits) -> None:
         self.domain = cfg.domain
         self.max_recipients = cfg.getint("smtp.max_recipients")
         self.spool = spool
         self.captures = captures
         self.executor = executor
+        self.commits = commits
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
@@ -319,7 +358,8 @@ class Handler:
             tls=session.ssl is not None)
 
     def open_data(self, envelope: SpoolEnvelope) -> DataSink:
-        return DataSink(self.spool.begin(envelope), self.executor, envelope.peer or "-")
+        return DataSink(self.spool.begin(envelope), self.executor, self.commits,
+                        envelope.peer or "-")
 
 
 def tls_context(cfg: Config) -> ssl.SSLContext | None:
@@ -352,15 +392,15 @@ async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event,
     """Serve SMTP on ``sock`` until ``stop`` is set, then finish open transactions.
     ``limits``: the connection caps shared with the other MTA processes."""
     spool = Spool(cfg.spool_dir).ensure()
+    loop = asyncio.get_running_loop()
     executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="spool")
-    handler = Handler(cfg, spool, CaptureList(cfg.data_dir), executor)
+    commits = Commits(spool, loop)
+    handler = Handler(cfg, spool, CaptureList(cfg.data_dir), executor, commits)
     context = tls_context(cfg)
     limit = cfg.getint("smtp.max_message_bytes")
     hostname = cfg.get("smtp.hostname")
 
     open_sessions: set = set()
-
-    loop = asyncio.get_running_loop()
 
     def factory() -> SMTP:
         smtp = ApplianceSMTP(handler, data_size_limit=limit, enable_SMTPUTF8=True,
@@ -381,3 +421,4 @@ async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event,
         await asyncio.sleep(0.05)
     await server.wait_closed()
     executor.shutdown(wait=True)
+    commits.close()
