@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import subprocess
+import time
 import urllib.request
 
 import pytest
@@ -158,3 +160,63 @@ def test_accepted_sessions_have_nagle_off():
         return value
 
     assert asyncio.run(accept_one()) != 0
+
+
+@pytest.fixture
+def impatient(box):
+    box.set_ini("smtp", "idle_timeout", "1")
+    box.start("mta")
+    return box
+
+
+def ask(sock: socket.socket, command: bytes) -> bytes:
+    sock.sendall(command + b"\r\n")
+    reply = b""
+    while not reply.endswith(b"\r\n") or reply.splitlines()[-1][3:4] == b"-":
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        reply += chunk
+    return reply
+
+
+def test_an_idle_session_is_closed_after_smtp_idle_timeout(impatient):
+    sock, greeting = session(impatient)
+    try:
+        assert greeting.startswith(b"220")
+        assert ask(sock, b"EHLO client.example").startswith(b"250")
+        sock.settimeout(5)
+        started = time.monotonic()
+        assert sock.recv(1024) == b""   # closed by the server, with nothing more said
+        assert 0.8 < time.monotonic() - started < 3
+    finally:
+        sock.close()
+
+
+def test_a_busy_session_outlives_the_idle_timeout(impatient):
+    """The timeout is between commands, and between DATA lines: a session that keeps
+    talking (for three timeouts) is never cut, and its message is accepted."""
+    sock, _ = session(impatient)
+    try:
+        assert ask(sock, b"EHLO client.example").startswith(b"250")
+        for _ in range(4):
+            time.sleep(0.4)
+            assert ask(sock, b"NOOP").startswith(b"250")
+        assert ask(sock, b"MAIL FROM:<ben@client.example>").startswith(b"250")
+        assert ask(sock, f"RCPT TO:<tickets@{DOMAIN}>".encode()).startswith(b"250")
+        assert ask(sock, b"DATA").startswith(b"354")
+        for line in message().split(b"\r\n")[:-1] + [b"one more line"] * 4:
+            sock.sendall(line + b"\r\n")
+            time.sleep(0.4)
+        assert ask(sock, b".").startswith(b"250 2.0.0")
+        assert ask(sock, b"QUIT").startswith(b"221")
+    finally:
+        sock.close()
+
+
+def test_the_idle_timeout_must_be_a_positive_number(box):
+    box.set_ini("smtp", "idle_timeout", "0")
+    proc = subprocess.run([box.command, "mta", "-c", str(box.ini)], capture_output=True,
+                          timeout=30)
+    out = (proc.stdout + proc.stderr).decode()
+    assert proc.returncode != 0 and "smtp.idle_timeout must be 1 or more seconds" in out

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from appliance.captures import CaptureList
-from appliance.config import Config
+from appliance.config import Config, ConfigError
 from appliance.mailids import header_message_id
 from appliance.mta import policy
 from appliance.mta.connections import ConnectionLimits
@@ -160,7 +160,21 @@ class ApplianceSMTP(SMTP):
         """Only the SMTP verbs and AUTH mechanisms: aiosmtpd's ``__init__`` looks them up
         with ``dir()`` and ``inspect.getmembers`` on every new connection, and reading
         each of the protocol's ~150 attributes was a third of the MTA's Python time."""
-        return _verbs(type(self))
+        return _named(type(self), ("smtp_", "auth_"))
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        """aiosmtpd's idle timeout, moved on by every command: the deadline moves and the
+        one timer, when it fires early, sets itself again, instead of a timer made and
+        cancelled per command."""
+        self._deadline = self.loop.time() + (duration or self._timeout_duration)
+        if self._timeout_handle is None or self._timeout_handle.cancelled():
+            self._timeout_handle = self.loop.call_at(self._deadline, self._timer)
+
+    def _timer(self) -> None:
+        if self.loop.time() < self._deadline:
+            self._timeout_handle = self.loop.call_at(self._deadline, self._timer)
+        else:
+            self._timeout_cb()
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -251,6 +265,7 @@ class ApplianceSMTP(SMTP):
         while self.transport is not None:
             try:
                 line = await reader.readuntil(b"\r\n")
+                self._reset_timeout()   # idle is between lines, not the whole DATA
             except asyncio.CancelledError:
                 log.info("connection lost during DATA peer=%s", sink.peer)
                 self._writer.close()
@@ -288,8 +303,8 @@ class ApplianceSMTP(SMTP):
 
 
 @functools.lru_cache(maxsize=None)
-def _verbs(cls: type) -> list[str]:
-    return sorted({n for c in cls.__mro__ for n in vars(c) if n.startswith(("smtp_", "auth_"))})
+def _named(cls: type, prefixes: tuple[str, ...]) -> list[str]:
+    return sorted({n for c in cls.__mro__ for n in vars(c) if n.startswith(prefixes)})
 
 
 class Commits:
@@ -329,6 +344,10 @@ class Commits:
 
 class Handler:
     """aiosmtpd hooks (RCPT policy) and the spool side of DATA."""
+
+    def __dir__(self):
+        """Only its hooks: aiosmtpd reads ``dir()`` of the handler for every session."""
+        return _named(type(self), ("handle_", "auth_"))
 
     def __init__(self, cfg: Config, spool: Spool, captures: CaptureList,
                  executor: ThreadPoolExecutor, commits: Commits) -> None:
@@ -398,6 +417,9 @@ async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event,
     handler = Handler(cfg, spool, CaptureList(cfg.data_dir), executor, commits)
     context = tls_context(cfg)
     limit = cfg.getint("smtp.max_message_bytes")
+    idle = cfg.getint("smtp.idle_timeout")
+    if idle < 1:
+        raise ConfigError(f"{cfg.path}: smtp.idle_timeout must be 1 or more seconds, not {idle}")
     hostname = cfg.get("smtp.hostname")
 
     open_sessions: set = set()
@@ -406,7 +428,8 @@ async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event,
         smtp = ApplianceSMTP(handler, data_size_limit=limit, enable_SMTPUTF8=True,
                              decode_data=False, hostname=hostname, ident="appliance ESMTP",
                              tls_context=context, require_starttls=False,
-                             auth_exclude_mechanism=["LOGIN", "PLAIN"], loop=loop)
+                             auth_exclude_mechanism=["LOGIN", "PLAIN"], loop=loop,
+                             timeout=idle)
         smtp.open_sessions = open_sessions
         smtp.limits = limits
         return smtp
