@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import heapq
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import dns.message
@@ -54,7 +56,11 @@ def zone(domains: int) -> dict[tuple[str, str], list[str]]:
 
 
 class SlowDNS:
-    """A UDP DNS server on loopback; ``delay=None``: never answers."""
+    """A UDP DNS server on loopback; ``delay=None``: never answers.  Cheap per query (a
+    reply's bytes are made once per question and given each query's id; one thread
+    sends the replies when due), so the server is never what limits intake here: a
+    Timer thread and a full parse per query held it to a few hundred queries a second
+    beside a busy worker."""
 
     def __init__(self, records: dict, delay: float | None, ttl: int) -> None:
         self.records, self.delay, self.ttl = records, delay, ttl
@@ -63,9 +69,14 @@ class SlowDNS:
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
         self.queries = 0
+        self._wires: dict[bytes, bytes] = {}   # question bytes -> reply (id 0)
+        self._due: list = []                   # (when, n, wire, peer), a heap
+        self._cond = threading.Condition()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._serve, daemon=True),
+                         threading.Thread(target=self._send_due, daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def _serve(self) -> None:
         while not self._stop.is_set():
@@ -74,19 +85,38 @@ class SlowDNS:
             except socket.timeout:
                 continue
             self.queries += 1
-            if self.delay is None:
+            if self.delay is None or len(data) < 12:
                 continue
-            try:
-                wire = self._reply(dns.message.from_wire(data)).to_wire()
-            except Exception:
-                continue
-            threading.Timer(self.delay, self._send, (wire, peer)).start()
+            question = data[12:]
+            wire = self._wires.get(question)
+            if wire is None:
+                try:
+                    wire = self._wires[question] = self._reply(
+                        dns.message.from_wire(data)).to_wire()
+                except Exception:
+                    continue
+            with self._cond:
+                heapq.heappush(self._due, (time.monotonic() + self.delay, self.queries,
+                                           data[:2] + wire[2:], peer))
+                self._cond.notify()
 
-    def _send(self, wire: bytes, peer) -> None:
-        try:
-            self.sock.sendto(wire, peer)
-        except OSError:
-            pass
+    def _send_due(self) -> None:
+        while not self._stop.is_set():
+            with self._cond:
+                while not self._due and not self._stop.is_set():
+                    self._cond.wait(0.1)
+                if not self._due:
+                    continue
+                when, _, wire, peer = self._due[0]
+                wait = when - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._due)
+            try:
+                self.sock.sendto(wire, peer)
+            except OSError:
+                pass
 
     def _reply(self, query):
         reply = dns.message.make_response(query)
@@ -102,7 +132,10 @@ class SlowDNS:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join()
+        with self._cond:
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join()
         self.sock.close()
 
 
@@ -114,8 +147,17 @@ def message(n: int, domains: int) -> tuple[str, bytes]:
     return sender, raw.encode()
 
 
+def worker_started(box: Appliance) -> float:
+    """When the worker logged that it runs (epoch seconds, local time as logged)."""
+    for line in (box.root / "worker.log").read_text(errors="replace").splitlines():
+        if " started: spool " in line:
+            stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+            return stamp.timestamp()
+    raise BenchError("the worker's log has no start line")
+
+
 def run_case(root: Path, args, dns_port: int | None) -> dict:
-    box = Appliance(root, "1")
+    box = Appliance(root, "1", args.worker_processes)
     try:
         box.init()
         if dns_port is not None:
@@ -133,15 +175,17 @@ def run_case(root: Path, args, dns_port: int | None) -> dict:
             for n in range(args.messages):
                 sender, raw = message(n, args.domains)
                 smtp.sendmail(sender, [f"tickets@{DOMAIN}"], raw)
-        started = time.monotonic()
         box.start("worker", 30)
-        deadline = started + args.timeout
+        # from the moment the worker was up (its log line's time): its start-up, half a
+        # second or more of imports, is no part of how fast it files mail
+        started = worker_started(box)
+        deadline = time.time() + args.timeout
         while box.processed()[0] < args.messages:
-            if time.monotonic() > deadline:
+            if time.time() > deadline:
                 raise BenchError(f"only {box.processed()[0]} of {args.messages} tickets "
                                  f"after {args.timeout} s")
-            time.sleep(0.05)
-        took = time.monotonic() - started
+            time.sleep(0.02)
+        took = time.time() - started
         return {"seconds": round(took, 2), "tickets_per_s": round(args.messages / took, 1)}
     finally:
         box.stop()
@@ -154,6 +198,8 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--ttl", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--worker-processes", default="",
+                        help="worker.processes for the appliance (default: the ini's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-dns-"))

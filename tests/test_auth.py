@@ -485,3 +485,31 @@ def test_hostile_values_read_back_with_authres():
         assert [r.method for r in parsed.results][:1] == ["spf"], odd
         assert {"spf", "dkim", "dmarc", "arc"} <= {r.method for r in parsed.results}, odd
         assert res.header_line().isascii()
+
+
+def test_the_public_suffix_list_is_read_once_however_many_threads_ask(monkeypatch):
+    """The first organizational-domain questions of many authentication threads at once
+    read the list once: each thread read it again for itself, seconds of a worker's
+    start in a burst."""
+    from appliance.mta import auth_dmarc
+    made = []
+
+    class Counted(auth_dmarc.PublicSuffixList):
+        def __init__(self, *args, **kwargs):
+            made.append(1)
+            time.sleep(0.2)   # the window in which the other threads arrive
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(auth_dmarc, "PublicSuffixList", Counted)
+    monkeypatch.setattr(auth_dmarc, "_PSL", [])
+    auth_dmarc.org_domain.cache_clear()
+    found = []
+    threads = [threading.Thread(target=lambda n=n: found.append(
+        auth_dmarc.org_domain(f"mail.shop{n}.co.uk"))) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    auth_dmarc.org_domain.cache_clear()
+    assert len(made) == 1
+    assert sorted(found) == sorted(f"shop{n}.co.uk" for n in range(16))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -24,9 +25,19 @@ _DMARC1 = re.compile(r"^\s*v\s*=\s*DMARC1\s*(;|$)")
 _POLICIES = ("none", "quarantine", "reject")
 
 
-@functools.lru_cache(maxsize=1)
+_PSL: list[PublicSuffixList] = []
+_PSL_LOCK = threading.Lock()
+
+
 def _psl() -> PublicSuffixList:
-    return PublicSuffixList()
+    """The list, read once per process: a second of work, which every thread that met
+    it first did again at the same time (an intake worker's authentication threads lost
+    seconds to it at each start)."""
+    if not _PSL:
+        with _PSL_LOCK:
+            if not _PSL:
+                _PSL.append(PublicSuffixList())
+    return _PSL[0]
 
 
 @functools.lru_cache(maxsize=4096)
