@@ -120,10 +120,12 @@ class GroupCommit:
     rings the worker's doorbell once and reports the whole batch in one call of
     ``on_batch`` with ``(token, spool id or OSError)`` pairs.  A file that fails is
     removed and reported alone; a failed fsync of ``new/`` is every renamed file's error
-    (their senders are told to try again; intake is idempotent by Message-ID).  Several
-    threads let the disk's fsyncs of different batches overlap."""
+    (their senders are told to try again; intake is idempotent by Message-ID).  One
+    thread is the default: with four, each message woke an idle one, batches stayed small
+    and the MTA spent 1.1 ms of CPU per message instead of 0.8 (``/proc`` times of 3,000
+    messages from smtp-source, three runs each)."""
 
-    def __init__(self, spool: "Spool", on_batch, threads: int = 4) -> None:
+    def __init__(self, spool: "Spool", on_batch, threads: int = 1) -> None:
         self.spool = spool
         self.on_batch = on_batch
         self._queue: list = []
