@@ -92,6 +92,15 @@ def test_message_center_and_the_relay_in_a_browser(running_box, browser, tmp_pat
         assert page.locator("#body-relay").input_value() == "Hello {{ item.title\nsecond line"
         shot("message-center-refused")
         assert box.json("templates", "show", "relay")["subject"] == shown["subject"]
+        # a misspelt property is named, with the ones the template may use
+        page.fill("#body-relay", "Hello {{ item.titel }}")
+        page.click("#template-form-relay button[type=submit].primary")
+        page.wait_for_selector("#template-error")
+        error = page.inner_text("#template-error")
+        assert "Unknown property 'item.titel'" in error and "item.title" in error, error
+        assert "dict object" not in error
+        assert page.locator("#body-relay").input_value() == "Hello {{ item.titel }}"
+        assert box.json("templates", "show", "relay")["subject"] == shown["subject"]
 
         # an automation on and off
         page.goto(base + MC + "#automations")
