@@ -2,6 +2,8 @@
 the services really run under the units' MemoryDenyWriteExecute (the kernel's PR_SET_MDWE)."""
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import re
@@ -165,33 +167,42 @@ def mdwe_supported() -> bool:
     return proc.returncode == 0
 
 
+@contextlib.contextmanager
+def services_under(box, start: str, tag: str, env: dict | None = None):
+    """The MTA, worker and web service of ``box``, each started by ``start`` (Python that
+    sets up the rule, then runs the service); yields their processes, logs in
+    ``SERVICE.TAG.log``.  On leaving, SIGTERM: every one must then exit 0."""
+    procs = []
+    try:
+        for service in ("mta", "worker", "web"):
+            log = open(box.root / f"{service}.{tag}.log", "ab")
+            procs.append(subprocess.Popen(
+                [sys.executable, "-c", start, service, "-c", str(box.ini)], env=env,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        wait_port(box.smtp_port, proc=procs[0])
+        wait_port(box.web_port, proc=procs[2])
+        yield procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
+        codes = [proc.wait(timeout=60) for proc in procs]
+    assert codes == [0, 0, 0], [(box.root / f"{s}.{tag}.log").read_text()[-2000:]
+                                for s in ("mta", "worker", "web")]
+
+
 def test_services_work_with_memory_deny_write_execute(box):
     """MemoryDenyWriteExecute=yes in the units: the services must never need W+X memory.
     PR_SET_MDWE (Linux 6.3+) is the kernel's same rule, kept across fork and exec."""
     if not mdwe_supported():
         pytest.skip("kernel without PR_SET_MDWE")
-    procs = []
-    try:
-        for service in ("mta", "worker", "web"):
-            log = open(box.root / f"{service}.mdwe.log", "ab")
-            procs.append(subprocess.Popen(
-                [sys.executable, "-c", MDWE_START, service, "-c", str(box.ini)],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-        wait_port(box.smtp_port, proc=procs[0])
-        wait_port(box.web_port, proc=procs[2])
+    with services_under(box, MDWE_START, "mdwe"):
         with smtplib.SMTP("127.0.0.1", box.smtp_port) as smtp:
             smtp.starttls()  # TLS handshake under the rule as well
             smtp.sendmail("ben@client.example", [f"tickets@{DOMAIN}"], message())
         wait_for(lambda: box.json("items", "list"), timeout=15)
         health = urllib.request.urlopen(f"http://127.0.0.1:{box.web_port}/healthz", timeout=5)
         assert json.loads(health.read())["database"] == "ok"
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, 15)
-        codes = [proc.wait(timeout=60) for proc in procs]
-    assert codes == [0, 0, 0], [(box.root / f"{s}.mdwe.log").read_text()[-2000:]
-                                for s in ("mta", "worker", "web")]
 
 
 # The units' SystemCallFilter=~@resources (SystemCallErrorNumber=EPERM) as a seccomp
@@ -227,15 +238,7 @@ def test_services_work_under_the_units_system_call_filter(box):
     check = subprocess.run([sys.executable, "-c", FILTER_START, "--version"], env=env,
                            capture_output=True)
     assert check.returncode == 0, check.stderr
-    procs = []
-    try:
-        for service in ("mta", "worker", "web"):
-            log = open(box.root / f"{service}.filter.log", "ab")
-            procs.append(subprocess.Popen(
-                [sys.executable, "-c", FILTER_START, service, "-c", str(box.ini)], env=env,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-        wait_port(box.smtp_port, proc=procs[0])
-        wait_port(box.web_port, proc=procs[2])
+    with services_under(box, FILTER_START, "filter", env) as procs:
         with smtplib.SMTP("127.0.0.1", box.smtp_port) as smtp:
             smtp.sendmail("ben@client.example", [f"tickets@{DOMAIN}"], message())
         wait_for(lambda: box.json("items", "list"), timeout=15)
@@ -243,10 +246,3 @@ def test_services_work_under_the_units_system_call_filter(box):
         worker_log = (box.root / "worker.filter.log").read_text()
         assert "cannot lower the worker's CPU priority to nice 5" in worker_log
         assert "Nice=" in worker_log
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, 15)
-        codes = [proc.wait(timeout=60) for proc in procs]
-    assert codes == [0, 0, 0], [(box.root / f"{s}.filter.log").read_text()[-2000:]
-                                for s in ("mta", "worker", "web")]
