@@ -104,9 +104,9 @@ class Worker:
         self.auth_pool: ThreadPoolExecutor | None = None   # AuthAhead's, made once
 
     def auth_threads(self) -> ThreadPoolExecutor:
-        """The threads that authenticate ahead, started once and kept: started per run
-        they cost seconds in a burst (each new thread waits for the interpreter lock
-        that the busy ones hold)."""
+        """The threads that authenticate ahead, started once and kept: started anew for
+        each run of 200 entries, each new thread waited for the interpreter lock that
+        the already busy ones held, while intake waited for the first result."""
         if self.auth_pool is None:
             self.auth_pool = ThreadPoolExecutor(AuthAhead.WINDOW, thread_name_prefix="auth")
             # every thread up now, while nothing else runs: each task waits for the

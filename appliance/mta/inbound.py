@@ -410,6 +410,9 @@ async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event,
                 limits: ConnectionLimits | None = None) -> None:
     """Serve SMTP on ``sock`` until ``stop`` is set, then finish open transactions.
     ``limits``: the connection caps shared with the other MTA processes."""
+    idle = cfg.getint("smtp.idle_timeout")
+    if idle < 1:
+        raise ConfigError(f"{cfg.path}: smtp.idle_timeout must be 1 or more seconds, not {idle}")
     spool = Spool(cfg.spool_dir).ensure()
     loop = asyncio.get_running_loop()
     executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="spool")
@@ -417,9 +420,6 @@ async def serve(cfg: Config, sock: socket.socket, stop: asyncio.Event,
     handler = Handler(cfg, spool, CaptureList(cfg.data_dir), executor, commits)
     context = tls_context(cfg)
     limit = cfg.getint("smtp.max_message_bytes")
-    idle = cfg.getint("smtp.idle_timeout")
-    if idle < 1:
-        raise ConfigError(f"{cfg.path}: smtp.idle_timeout must be 1 or more seconds, not {idle}")
     hostname = cfg.get("smtp.hostname")
 
     open_sessions: set = set()
