@@ -356,10 +356,14 @@ def test_dns_text_output(box):
         assert r["zone"] in out
 
 
-def test_rsa_is_done_by_openssl_with_the_very_bytes_dkimpy_makes(box):
+def test_rsa_is_done_by_openssl_with_the_very_bytes_dkimpy_makes(box, monkeypatch):
     """The RSA step of signing runs in OpenSSL (``cryptography``), about ten times faster
     than dkimpy's pure-Python RSA; PKCS#1 v1.5 is deterministic, so the signature must be
-    byte for byte what dkimpy itself computes (the verifiers above check it too)."""
+    byte for byte what dkimpy itself computes (the verifiers above check it too).  Both
+    are signed in the same second (dkimpy's t= tag reads its own clock: a second that
+    ticked between the two once made them differ)."""
+    import types
+    monkeypatch.setattr(dkim, "time", types.SimpleNamespace(time=lambda: 1796673016.5))
     from appliance.outbound import sign as ours
     assert dkim.RSASSA_PKCS1_v1_5_sign is ours._openssl_rsa_sign
     signer = Signer.from_config(config.load(box.ini), "support@box.example", False)
