@@ -39,10 +39,14 @@ def children(pid: int) -> list[int]:
 
 
 def share(pid: int) -> str:
-    """The share an intake worker was started with (its environment)."""
-    env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return next(v.split(b"=", 1)[1].decode() for v in env
-                if v.startswith(b"APPLIANCE_WORKER_PART="))
+    """The share an intake worker was started with (its environment); "" while the child
+    is between fork and exec (it still has the center's environment) or gone."""
+    try:
+        env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return ""
+    return next((v.split(b"=", 1)[1].decode() for v in env
+                 if v.startswith(b"APPLIANCE_WORKER_PART=")), "")
 
 
 def alive(pid: int) -> bool:
@@ -55,7 +59,8 @@ def alive(pid: int) -> bool:
 
 def intake_workers(box, count: int = 2) -> list[int]:
     center = box.procs["worker"].pid
-    wait_for(lambda: len(children(center)) == count, timeout=30)
+    wait_for(lambda: len(children(center)) == count
+             and all(share(p) for p in children(center)), timeout=30)
     pids = sorted(children(center), key=share)   # worker 1/N (share 0) first
     assert [share(p) for p in pids] == [f"{n}/{count}" for n in range(count)]
     wait_for(lambda: all(f"intake worker {n}/{count} started" in box.log("worker")
