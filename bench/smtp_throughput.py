@@ -98,7 +98,7 @@ def count_files(path: Path) -> int:
 
 class Appliance:
     def __init__(self, root: Path, processes: str | None, workers: str = "",
-                 database: str = "") -> None:
+                 database: str = "", nice: str = "") -> None:
         self.root = root
         self.data = root / "box"
         self.smtp_port = free_port()
@@ -106,6 +106,7 @@ class Appliance:
         self.processes = processes
         self.workers = workers
         self.database = database
+        self.nice = nice
         self.procs: dict[str, subprocess.Popen] = {}
         self.profiled: set[str] = set()
 
@@ -128,10 +129,11 @@ class Appliance:
         # smtp-source reconnects before the server has seen the last session close, so 20
         # sessions from one address briefly count 21: the per-address cap is for strangers
         parser.set("smtp", "max_connections_per_ip", "200")
-        if self.workers:
-            if not parser.has_section("worker"):
-                parser.add_section("worker")
-            parser.set("worker", "processes", self.workers)
+        for key, value in (("processes", self.workers), ("nice", self.nice)):
+            if value:
+                if not parser.has_section("worker"):
+                    parser.add_section("worker")
+                parser.set("worker", key, value)
         # every lookup answered from an empty table: a benchmark never asks the system's
         # resolver (each message then authenticates as "none", as offline mail does)
         table = self.data / "dns.json"
@@ -241,7 +243,8 @@ def empty_database(url: str) -> None:
 
 
 def bench_appliance(root: Path, args) -> dict:
-    box = Appliance(root, args.processes, args.worker_processes, args.database)
+    box = Appliance(root, args.processes, args.worker_processes, args.database,
+                    args.worker_nice)
     try:
         box.init()
         box.start("mta", 30, args.profile_mta)
@@ -273,7 +276,8 @@ def bench_appliance(root: Path, args) -> dict:
                 "backlog_at_accept": backlog, "items": items - items_before,
                 "incoming_log": mails, "smtp_processes": args.processes or "default",
                 "worker": "after the send" if args.worker_after_send else "during the send",
-                "worker_processes": args.worker_processes or "default"}
+                "worker_processes": args.worker_processes or "default",
+                "worker_nice": args.worker_nice or "default"}
     finally:
         box.stop()
 
@@ -332,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="start the worker only once smtp-source is done (the MTA alone)")
     ap.add_argument("--worker-processes", default="auto",
                     help="worker.processes for the appliance: intake workers, N or auto")
+    ap.add_argument("--worker-nice", default="", metavar="N",
+                    help="worker.nice for the appliance (default: the ini's, 5)")
     ap.add_argument("--database", default="", metavar="URL",
                     help="an empty PostgreSQL database for the appliance (default: SQLite); "
                     "with --rounds, each round empties it first")
@@ -380,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.messages} messages of {args.size} bytes over {args.sessions} sessions, "
           f"{result['cpus']} CPUs (load average {result['loadavg_before']:.2f} before), "
           f"smtp.processes={a['smtp_processes']}, worker.processes={a['worker_processes']}, "
-          f"worker running {a['worker']}")
+          f"worker.nice={a['worker_nice']}, worker running {a['worker']}")
     for index, found in enumerate(rounds):
         a = found["appliance"]
         if len(rounds) > 1:
