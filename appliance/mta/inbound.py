@@ -25,6 +25,7 @@ from appliance.config import Config, ConfigError
 from appliance.mailids import header_message_id
 from appliance.mta import policy
 from appliance.mta.connections import ConnectionLimits
+from appliance.mta.dataread import TOO_MUCH_DATA, read_data
 from appliance.mta.spool import Envelope as SpoolEnvelope
 from appliance.mta.spool import GroupCommit, Spool, SpoolFile
 
@@ -35,12 +36,11 @@ BARE_NEWLINE = ("550 5.6.0 Message refused: bare CR or LF line ending; "
 TOO_BIG = "552 5.3.4 Message too big: the limit is {limit} bytes"
 NO_SPACE = "452 4.3.1 Insufficient system storage, try again later"
 LOCAL_ERROR = "451 4.3.0 Temporary local problem, try again later"
-LINE_TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
 CHUNK = 256 * 1024  # DATA bytes a session gathers before they go to the spool file
 _LOG_HEAD = 65536   # the start of a message kept for the log line's Message-ID
 # aiosmtpd's stock replies that lack the enhanced status code the RFCs ask for.
 _STOCK = {
-    "552 Error: Too much mail data": TOO_BIG,
+    TOO_MUCH_DATA: TOO_BIG,   # aiosmtpd's words, kept by appliance.mta.dataread
     "552 Error: message size exceeds fixed maximum message size": TOO_BIG,
 }
 STOP_GRACE = 10.0  # seconds open sessions get to finish after SIGTERM
@@ -155,6 +155,7 @@ class ApplianceSMTP(SMTP):
     _checked = False          # the caps were applied (once: STARTTLS calls again)
     _admitted: str | None = None  # the peer address counted against the caps
     _refusal: str | None = None   # the 421 to send instead of the greeting
+    _in_data = False          # reading DATA: arriving bytes count as activity
 
     def __dir__(self):
         """Only the SMTP verbs and AUTH mechanisms: aiosmtpd's ``__init__`` looks them up
@@ -258,48 +259,24 @@ class ApplianceSMTP(SMTP):
         await self.push(status)
 
     async def _read_data(self, sink: DataSink) -> str | None:
-        """Read DATA up to CRLF.CRLF into ``sink``; the refusal that makes aiosmtpd drop
-        a message (line too long, too much data), or None."""
-        limit, longest = self.data_size_limit, self.line_length_limit
-        reader, refusal, size, in_long_line = self._reader, None, 0, False
-        while self.transport is not None:
-            try:
-                line = await reader.readuntil(b"\r\n")
-                self._reset_timeout()   # idle is between lines, not the whole DATA
-            except asyncio.CancelledError:
-                log.info("connection lost during DATA peer=%s", sink.peer)
-                self._writer.close()
-                raise
-            except asyncio.LimitOverrunError as exc:
-                # Longer than the reader's limit: drained, never stored (the reply waits
-                # for the end of DATA, RFC 5321 4.2.5).
-                line = await reader.read(exc.consumed)
-                size += len(line)
-                in_long_line = True
-                if refusal is None:
-                    refusal = LINE_TOO_LONG
-                    sink.discard()
-                continue
-            if in_long_line:   # the rest of an overlong line, never the terminator
-                in_long_line = False
-                size += len(line)
-                continue
-            if line == b".\r\n":
-                return refusal
-            size += len(line)
-            if refusal is not None:
-                continue
-            if limit and size > limit:
-                refusal = "552 Error: Too much mail data"   # push() adds the limit
-                sink.discard()
-            elif len(line) > longest:
-                refusal = LINE_TOO_LONG
-                sink.discard()
-            else:
-                sink.buffer += line[1:] if line[:1] == b"." else line
-                if len(sink.buffer) >= CHUNK:
-                    await sink.flush()
-        raise ConnectionResetError("connection closed during DATA")
+        """Read DATA up to CRLF.CRLF into ``sink`` (:mod:`appliance.mta.dataread`); the
+        refusal that makes aiosmtpd drop a message (line too long, too much data), or None.
+        Bytes arriving keep the session from its idle timeout, not only whole commands."""
+        self._in_data = True
+        try:
+            return await read_data(self._reader, sink, self.data_size_limit,
+                                   self.line_length_limit, CHUNK)
+        except asyncio.CancelledError:
+            log.info("connection lost during DATA peer=%s", sink.peer)
+            self._writer.close()
+            raise
+        finally:
+            self._in_data = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_data:
+            self._reset_timeout()   # idle is between the bytes of DATA, not all of it
+        super().data_received(data)
 
 
 @functools.lru_cache(maxsize=None)
