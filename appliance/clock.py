@@ -11,11 +11,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 _source: Callable[[], datetime] | None = None
+_offset: timedelta | None = None   # APPLIANCE_CLOCK_OFFSET, read once: a process's own
 
 
 def _system_now() -> datetime:
-    offset = float(os.environ.get("APPLIANCE_CLOCK_OFFSET", "0") or 0)
-    return datetime.now(timezone.utc) + timedelta(seconds=offset)
+    global _offset
+    if _offset is None:   # reading the environment each time was 1.5 us of the MTA's
+        _offset = timedelta(seconds=float(os.environ.get("APPLIANCE_CLOCK_OFFSET") or 0))
+    return datetime.now(timezone.utc) + _offset
 
 
 def now() -> datetime:

@@ -303,6 +303,27 @@ def test_101st_recipient_gets_452(mbox):
         assert_serves(mbox, client)
 
 
+# -- the verbs ---------------------------------------------------------------------------
+
+def test_every_verb_answers_and_no_auth_is_offered(mbox):
+    """The session's verb table is made once per class, not by aiosmtpd's reflection on
+    every connection: each verb still answers as aiosmtpd's own, HELP lists them all, and
+    EHLO offers no AUTH (the box takes mail for its own addresses, from anyone)."""
+    with connect(mbox) as client:
+        assert set(client.esmtp_features) == {"size", "8bitmime", "smtputf8", "starttls",
+                                              "help"}
+        code, text = client.docmd("HELP")
+        assert (code, text) == (250, b"Supported commands: AUTH EHLO HELO HELP MAIL NOOP "
+                                     b"QUIT RSET STARTTLS VRFY")
+        assert client.docmd("NOOP") == (250, b"OK")
+        assert client.docmd("VRFY", "ben")[0] == 252
+        assert client.docmd("EXPN", "staff")[0] == 502
+        assert client.docmd("AUTH", "PLAIN AGJlbgBwdw==")[0] == 538
+        assert client.docmd("BOGUS")[0] == 500
+        assert client.docmd("RSET") == (250, b"OK")
+        assert_serves(mbox, client)
+
+
 # -- SIZE ------------------------------------------------------------------------------
 
 def test_size_advertised(mbox):

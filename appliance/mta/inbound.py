@@ -157,11 +157,26 @@ class ApplianceSMTP(SMTP):
     _refusal: str | None = None   # the 421 to send instead of the greeting
     _in_data = False          # reading DATA: arriving bytes count as activity
 
+    _building = False          # inside aiosmtpd's __init__: dir() is empty
+
+    def __init__(self, handler: "Handler", **options) -> None:
+        """aiosmtpd's, without its reflection on every new connection: it read this
+        session's attributes through ``dir()`` and ``inspect.getmembers`` twice (once
+        for ~150 of them, a third of the MTA's Python time; still 36 us a connection
+        once ``dir()`` listed only the verbs).  The verb table is now made from a list
+        kept per class, and no AUTH mechanism is looked up, since none is offered
+        (:func:`serve` excludes both of aiosmtpd's)."""
+        self._building = True
+        try:
+            super().__init__(handler, **options)
+        finally:
+            self._building = False
+        self._smtp_methods = {verb: getattr(self, name) for verb, name in _verbs(type(self))}
+
     def __dir__(self):
-        """Only the SMTP verbs and AUTH mechanisms: aiosmtpd's ``__init__`` looks them up
-        with ``dir()`` and ``inspect.getmembers`` on every new connection, and reading
-        each of the protocol's ~150 attributes was a third of the MTA's Python time."""
-        return _named(type(self), ("smtp_", "auth_"))
+        """The SMTP verbs and AUTH mechanisms, as aiosmtpd finds them with ``dir()``;
+        nothing while its ``__init__`` runs (see :meth:`__init__`)."""
+        return [] if self._building else _named(type(self), ("smtp_", "auth_"))
 
     def _reset_timeout(self, duration: float | None = None) -> None:
         """aiosmtpd's idle timeout, moved on by every command: the deadline moves and the
@@ -282,6 +297,12 @@ class ApplianceSMTP(SMTP):
 @functools.lru_cache(maxsize=None)
 def _named(cls: type, prefixes: tuple[str, ...]) -> list[str]:
     return sorted({n for c in cls.__mro__ for n in vars(c) if n.startswith(prefixes)})
+
+
+@functools.lru_cache(maxsize=None)
+def _verbs(cls: type) -> list[tuple[str, str]]:
+    """(verb, method name) of each ``smtp_`` method, as aiosmtpd names them."""
+    return [(name.replace("smtp_", ""), name) for name in _named(cls, ("smtp_",))]
 
 
 class Commits:
