@@ -33,8 +33,8 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
     "smtp.processes": ("auto", "MTA processes accepting on the port: a number, or 'auto' "
                                "for one per core."),
     "smtp.idle_timeout": ("300", "Seconds a session may wait between commands (or in DATA "
-                                 "between lines) before it is closed; RFC 5321 4.5.3.2 asks "
-                                 "for at least 300."),
+                                 "for its next bytes) before it is closed; RFC 5321 4.5.3.2 "
+                                 "asks for at least 300."),
     "smtp.tls_cert": ("{data_dir}/tls/cert.pem", "Certificate offered with STARTTLS."),
     "smtp.tls_key": ("{data_dir}/tls/key.pem", "Private key of that certificate."),
     "web.listen": ("127.0.0.1:8080", "Address and port of the admin panel."),
