@@ -67,6 +67,10 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
                          "nice value they run at, at least, 0-19): when a burst keeps every "
                          "core busy, senders get their 250 first and filing catches up "
                          "after, nothing is lost (the spool holds the mail)."),
+    "worker.burst_wait_seconds": ("3", "While a burst arrives (50 or more messages waiting, "
+                                       "the newest less than 50 ms old), intake leaves the "
+                                       "CPU to the MTA for at most this long after the "
+                                       "oldest came, then files; 0 files at once."),
     "worker.retry_seconds": ("30", "A message that met a full disk, an I/O error or a lack "
                                    "of memory or files waits this long before it is tried "
                                    "again by itself, later twice this."),
@@ -100,6 +104,13 @@ class Config:
             return int(self.values[key])
         except ValueError:
             raise ConfigError(f"{self.path}: {key} must be a whole number, "
+                              f"not {self.values[key]!r}") from None
+
+    def getfloat(self, key: str) -> float:
+        try:
+            return float(self.values[key])
+        except ValueError:
+            raise ConfigError(f"{self.path}: {key} must be a number of seconds, "
                               f"not {self.values[key]!r}") from None
 
     @property

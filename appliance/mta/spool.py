@@ -64,6 +64,15 @@ def new_id() -> str:
     return f"{time.time_ns():016x}-{secrets.token_hex(4)}"
 
 
+def arrived_ns(entry_id: str) -> int:
+    """When the entry was complete in the spool (its id's nanoseconds since the epoch);
+    0, as old as can be, for a name that is no id of ours."""
+    try:
+        return int(entry_id[:16], 16)
+    except ValueError:
+        return 0
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
