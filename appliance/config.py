@@ -100,17 +100,16 @@ class Config:
         return self.values[key]
 
     def getint(self, key: str) -> int:
-        try:
-            return int(self.values[key])
-        except ValueError:
-            raise ConfigError(f"{self.path}: {key} must be a whole number, "
-                              f"not {self.values[key]!r}") from None
+        return self._typed(key, int, "a whole number")
 
     def getfloat(self, key: str) -> float:
+        return self._typed(key, float, "a number of seconds")
+
+    def _typed(self, key: str, kind: type, words: str):
         try:
-            return float(self.values[key])
+            return kind(self.values[key])
         except ValueError:
-            raise ConfigError(f"{self.path}: {key} must be a number of seconds, "
+            raise ConfigError(f"{self.path}: {key} must be {words}, "
                               f"not {self.values[key]!r}") from None
 
     @property
