@@ -26,6 +26,14 @@ def now() -> datetime:
     return (_source or _system_now)()
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def now_ns() -> int:
+    """:func:`now` in nanoseconds since the epoch, as spool ids count time."""
+    return (now() - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
 def set_source(source: Callable[[], datetime] | None) -> None:
     """Replace the time source (``None`` restores the system clock)."""
     global _source

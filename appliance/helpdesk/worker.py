@@ -21,7 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 import threading
 import time
 import traceback
@@ -236,7 +236,7 @@ class Worker:
         """True while a burst arrives (:func:`in_a_burst`): intake then files nothing and
         the run loop looks again after :data:`QUIET_NS`, so the MTA has the CPU to answer
         senders; said in the log at most once a minute."""
-        burst = in_a_burst(ids, clock_ns(), self.burst_wait)
+        burst = in_a_burst(ids, clock.now_ns(), self.burst_wait)
         if burst and not self.in_burst and time.monotonic() - self.burst_said > 60:
             self.burst_said = time.monotonic()   # a long stream waits and files in turns
             log.info("a burst is arriving (%d waiting): filing waits for a pause in it, "
@@ -549,12 +549,6 @@ def authenticator(cfg: Config):
 
 BURST_SIZE = 50          # entries waiting that make a burst
 QUIET_NS = 50_000_000    # a pause in arrivals this long (50 ms) ends one
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def clock_ns() -> int:
-    """The clock's now in nanoseconds since the epoch, as spool ids count time."""
-    return (clock.now() - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
 def in_a_burst(ids: list[str], now_ns: int, longest: float) -> bool:
