@@ -81,44 +81,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class DirSync:
-    """Group commit of directory fsyncs for concurrent writers (one per thread).
-
-    A caller renames its file into the directory, then calls :meth:`sync`, which returns
-    only after an fsync of the directory that *started* after that call began.  While one
-    fsync runs, later callers wait and the next fsync covers all of them at once, so 20
-    concurrent sessions cost a few directory fsyncs instead of 20.  A failed fsync raises
-    in the thread that ran it; the callers it would have covered run their own."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._cond = threading.Condition()
-        self._requested = 0   # tickets handed out
-        self._synced = 0      # every ticket up to this one is durable
-        self._running = False
-
-    def sync(self) -> None:
-        with self._cond:
-            self._requested += 1
-            ticket = self._requested
-            while self._synced < ticket and self._running:
-                self._cond.wait()
-            if self._synced >= ticket:
-                return
-            self._running = True
-            covers = self._requested
-        synced = False
-        try:
-            _fsync_dir(self.path)
-            synced = True
-        finally:
-            with self._cond:
-                if synced:
-                    self._synced = max(self._synced, covers)
-                self._running = False
-                self._cond.notify_all()
-
-
 class GroupCommit:
     """Messages made durable together by a few threads, so a burst of sessions costs a
     thread hand-off per batch, not several per message (an asyncio MTA spent more CPU
@@ -297,7 +259,6 @@ class Spool:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.doorbell = Doorbell(self.root)
-        self._new_sync = DirSync(self.root / NEW)
         self._tmp_dir = f"{self.root / TMP}{os.sep}"   # plain strings: write() is hot
         self._new_dir = f"{self.root / NEW}{os.sep}"
 
@@ -486,7 +447,7 @@ class SpoolFile:
         """Make the message durable in ``new/``; returns its spool id."""
         self.durable()
         entry_id = self.publish()
-        self.spool._new_sync.sync()
+        _fsync_dir(self.spool.root / NEW)
         self.spool.doorbell.ring()
         return entry_id
 
