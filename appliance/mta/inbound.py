@@ -174,8 +174,8 @@ class ApplianceSMTP(SMTP):
         self._smtp_methods = {verb: getattr(self, name) for verb, name in _verbs(type(self))}
 
     def __dir__(self):
-        """The SMTP verbs and AUTH mechanisms, as aiosmtpd finds them with ``dir()``;
-        nothing while its ``__init__`` runs (see :meth:`__init__`)."""
+        """The SMTP verbs and AUTH mechanisms (aiosmtpd's hooks, for whoever looks);
+        nothing while aiosmtpd's ``__init__`` runs, so it reflects on nothing."""
         return [] if self._building else _named(type(self), ("smtp_", "auth_"))
 
     def _reset_timeout(self, duration: float | None = None) -> None:
