@@ -67,7 +67,7 @@ BOOTSTRAP: dict[str, tuple[str, str]] = {
                          "nice value they run at, at least, 0-19): when a burst keeps every "
                          "core busy, senders get their 250 first and filing catches up "
                          "after, nothing is lost (the spool holds the mail)."),
-    "worker.burst_wait_seconds": ("3", "While a burst arrives (50 or more messages waiting, "
+    "worker.burst_wait_seconds": ("3", "While a burst arrives (10 or more messages waiting, "
                                        "the newest less than 50 ms old), intake leaves the "
                                        "CPU to the MTA for at most this long after the "
                                        "oldest came, then files; 0 files at once."),

@@ -283,6 +283,14 @@ class Spool:
         ``tmp/`` until its first :meth:`SpoolFile.write`."""
         return SpoolFile(self, envelope)
 
+    def changed_ns(self) -> int:
+        """``new/``'s mtime in nanoseconds: moved by every arrival and every entry taken
+        (0 when it cannot be read)."""
+        try:
+            return os.stat(self._new_dir).st_mtime_ns
+        except OSError:
+            return 0
+
     def pending(self, limit: int | None = None) -> list[str]:
         """Ids waiting in ``new/``, oldest first."""
         names = sorted(n for n in os.listdir(self.root / NEW) if not n.startswith("."))
