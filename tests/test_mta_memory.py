@@ -2,7 +2,8 @@
 point 5): the real ``appliance mta`` (one process, so its /proc numbers are the whole MTA)
 over loopback sockets.  A big message grows the MTA's peak resident set by a small
 fraction of its size and is spooled byte for byte; DATA that is dropped, refused or too big
-leaves nothing in ``spool/tmp`` or ``spool/new``; the smuggling rules hold after the first
+leaves nothing on its way in (``spool/tmp``, or an unnamed file in ``spool/new``) nor in
+``spool/new``; the smuggling rules hold after the first
 chunk has gone to disk."""
 from __future__ import annotations
 
@@ -40,6 +41,28 @@ def mbox(tmp_path_factory):
 
 def spool_files(box: Box, where: str) -> list[str]:
     return sorted(os.listdir(box.root / "spool" / where))
+
+
+def arriving(box: Box) -> dict[str, int]:
+    """Messages on their way into the spool, by name, with their sizes: files in ``tmp/``
+    and the unnamed files (``O_TMPFILE`` in ``new/``) the MTA holds open."""
+    found, tmp = {}, box.root / "spool" / "tmp"
+    new = os.path.realpath(box.root / "spool" / "new") + os.sep
+    places = [str(tmp / name) for name in spool_files(box, "tmp")]
+    fds = f"/proc/{box.procs['mta'].pid}/fd"
+    for fd in os.listdir(fds):
+        try:
+            target = os.readlink(f"{fds}/{fd}")
+        except OSError:
+            continue   # closed meanwhile
+        if target.startswith(new) and target.endswith(" (deleted)"):
+            places.append(f"{fds}/{fd}")
+    for place in places:
+        try:
+            found[place] = os.stat(place).st_size
+        except OSError:
+            continue   # committed or dropped meanwhile
+    return found
 
 
 def body_lines(size: int, tag: str) -> bytes:
@@ -100,7 +123,7 @@ def test_big_message_is_streamed_not_held(mbox):
     assert growth_mib < 8, f"the MTA grew by {growth_mib:.1f} MiB for a 24 MiB message"
     stored = spooled_message(mbox, text.decode().rsplit(" ", 1)[1])
     assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(raw).hexdigest()
-    assert spool_files(mbox, "tmp") == []
+    assert arriving(mbox) == {}
 
 
 def test_dropped_data_leaves_no_temp_file(mbox):
@@ -109,14 +132,13 @@ def test_dropped_data_leaves_no_temp_file(mbox):
     sock, replies = open_data(mbox)
     try:
         sock.sendall(b"Subject: never finished\r\n\r\n" + (b"y" * 76 + b"\r\n") * 40_000)
-        wait_for(lambda: spool_files(mbox, "tmp"), timeout=10)
-        [name] = spool_files(mbox, "tmp")
-        wait_for(lambda: (mbox.root / "spool" / "tmp" / name).stat().st_size > MIB,
-                 timeout=10)
+        wait_for(lambda: len(arriving(mbox)) == 1, timeout=10)
+        [place] = arriving(mbox)
+        wait_for(lambda: arriving(mbox).get(place, 0) > MIB, timeout=10)
     finally:
         replies.close()
         sock.close()
-    wait_for(lambda: spool_files(mbox, "tmp") == [], timeout=10)
+    wait_for(lambda: arriving(mbox) == {}, timeout=10)
     assert spool_files(mbox, "new") == new_before
 
 
@@ -147,7 +169,7 @@ def test_refusal_after_the_first_chunk_leaves_nothing(mbox, tail, reply):
     new_before = spool_files(mbox, "new")
     got = _send_raw_data(mbox, b"Subject: refused\r\n\r\n" + FIRST + tail + FIRST)
     assert got.startswith(reply), got
-    assert spool_files(mbox, "tmp") == []
+    assert arriving(mbox) == {}
     assert spool_files(mbox, "new") == new_before
 
 

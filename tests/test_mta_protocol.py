@@ -537,17 +537,17 @@ def test_bare_line_ends_refused_and_nothing_spooled(mbox, newline):
 
 # -- disk trouble ----------------------------------------------------------------------
 
-def _break_tmp_with_file(tmp: Path) -> None:
+def _break_dir_with_file(tmp: Path) -> None:
     tmp.rmdir()
     tmp.write_text("not a directory")
 
 
-def _break_tmp_with_dangling_symlink(tmp: Path) -> None:
+def _break_dir_with_dangling_symlink(tmp: Path) -> None:
     tmp.rmdir()
     tmp.symlink_to(tmp.parent / "no-such-directory")
 
 
-def _break_tmp_readonly_for_root(tmp: Path) -> None:
+def _break_dir_readonly_for_root(tmp: Path) -> None:
     result = subprocess.run(["chattr", "+i", str(tmp)], capture_output=True)
     if result.returncode != 0:
         pytest.skip(f"chattr +i unsupported here: {result.stderr.decode().strip()}")
@@ -560,11 +560,18 @@ def _repair(tmp: Path) -> None:
     tmp.mkdir(mode=0o750, exist_ok=True)
 
 
-@pytest.mark.parametrize("breakage", [_break_tmp_with_file, _break_tmp_with_dangling_symlink,
-                                      _break_tmp_readonly_for_root],
-                         ids=["tmp-is-a-file", "tmp-dangling-symlink", "tmp-immutable"])
+@pytest.mark.parametrize("breakage", [_break_dir_with_file, _break_dir_with_dangling_symlink,
+                                      _break_dir_readonly_for_root],
+                         ids=["dir-is-a-file", "dir-dangling-symlink", "dir-immutable"])
 def test_spool_write_failure_answers_4xx_never_250(mbox, breakage):
-    tmp = mbox.root / "spool" / "tmp"
+    """The directory the MTA makes its files in is broken: ``new/`` where they arrive
+    unnamed (O_TMPFILE), else ``tmp/``."""
+    from appliance.mta.spool import Spool
+    unnamed = Spool(mbox.root / "spool").unnamed_files
+    tmp = mbox.root / "spool" / ("new" if unnamed else "tmp")
+    if unnamed:   # filed by the worker: empty, so it can be replaced
+        wait_for(lambda: not [n for n in os.listdir(tmp) if not n.startswith(".")],
+                 timeout=30)
     tag = marker()
     try:
         breakage(tmp)
