@@ -24,6 +24,7 @@ from appliance.captures import CaptureList
 from appliance.config import Config, ConfigError
 from appliance.mailids import header_message_id
 from appliance.mta import policy
+from appliance.mta.commandreader import CommandReader
 from appliance.mta.connections import ConnectionLimits
 from appliance.mta.dataread import TOO_MUCH_DATA, read_data
 from appliance.mta.spool import Envelope as SpoolEnvelope
@@ -139,10 +140,11 @@ class DataSink:
             self._busy.add_done_callback(lambda _: self.file.abort())
 
 
-class ApplianceSMTP(SMTP):
-    """aiosmtpd's SMTP with the RCPT argument checked before aiosmtpd parses it (its
-    parser would quietly drop a source route), RFC 3463 codes on its stock replies, DATA
-    streamed to the spool and connection caps."""
+class ApplianceSMTP(CommandReader, SMTP):
+    """aiosmtpd's SMTP with its command lines answered as they arrive
+    (:mod:`appliance.mta.commandreader`), the RCPT argument checked before aiosmtpd parses
+    it (its parser would quietly drop a source route), RFC 3463 codes on its stock
+    replies, DATA streamed to the spool and connection caps."""
 
     # RFC 5321 allows 1000 octets per line, but real mail from careless software has longer
     # lines; refusing them would lose customers' mail (Postfix accepts them too).  Commands
@@ -172,6 +174,7 @@ class ApplianceSMTP(SMTP):
         finally:
             self._building = False
         self._smtp_methods = {verb: getattr(self, name) for verb, name in _verbs(type(self))}
+        self._lines = bytearray()
 
     def __dir__(self):
         """The SMTP verbs and AUTH mechanisms (aiosmtpd's hooks, for whoever looks);
