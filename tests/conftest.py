@@ -286,6 +286,15 @@ def frozen():
     clock.set_source(None)
 
 
+def mta_alone(tmp_path_factory, name: str) -> Box:
+    """A box whose MTA alone runs, in one process (so its /proc numbers are the whole
+    MTA's); the caller stops it (``stop_all``)."""
+    box = Box(tmp_path_factory.mktemp(name) / "box").init()
+    box.set_ini("smtp", "processes", "1")
+    box.start("mta")
+    return box
+
+
 @pytest.fixture
 def box(tmp_path):
     b = Box(tmp_path / "box").init()

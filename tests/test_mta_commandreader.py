@@ -11,16 +11,14 @@ import time
 
 import pytest
 
-from conftest import DOMAIN, Box, message
+from conftest import DOMAIN, Box, mta_alone, message
 
 TICKETS = f"tickets@{DOMAIN}"
 
 
 @pytest.fixture(scope="module")
 def cbox(tmp_path_factory):
-    box = Box(tmp_path_factory.mktemp("commands") / "box").init()
-    box.set_ini("smtp", "processes", "1")
-    box.start("mta")
+    box = mta_alone(tmp_path_factory, "commands")
     yield box
     box.stop_all()
 

@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from conftest import DOMAIN, Box, wait_for
+from conftest import DOMAIN, Box, mta_alone, wait_for
 
 TICKETS = f"tickets@{DOMAIN}"
 MIB = 1 << 20
@@ -32,9 +32,7 @@ def status_kb(pid: int, field: str) -> int:
 
 @pytest.fixture(scope="module")
 def mbox(tmp_path_factory):
-    box = Box(tmp_path_factory.mktemp("memory") / "box").init()
-    box.set_ini("smtp", "processes", "1")
-    box.start("mta")
+    box = mta_alone(tmp_path_factory, "memory")
     yield box
     box.stop_all()
 
