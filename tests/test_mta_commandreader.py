@@ -120,3 +120,18 @@ def test_a_line_without_end_is_dropped_and_answered_once_it_ends(cbox):
     finally:
         reader.close()
         sock.close()
+
+
+def test_a_client_that_stops_sending_ends_its_session(cbox):
+    """Half-closed after its replies came: the server closes too, not at the idle timeout."""
+    sock, reader = session(cbox)
+    try:
+        assert replies(reader, 1)[0].startswith(b"220 ")
+        sock.sendall(b"EHLO client.example\r\nNOOP\r\n")
+        assert [line[:3] for line in replies(reader, 2)] == [b"250", b"250"]
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(10)
+        assert reader.readline() == b""
+    finally:
+        reader.close()
+        sock.close()

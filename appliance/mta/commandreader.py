@@ -65,6 +65,8 @@ class CommandReader:
             reader._buffer.clear()
             reader._maybe_resume_transport()
         self._serve()
+        if self._verb is None and reader.at_eof() and self.transport is not None:
+            self.transport.close()   # the client stopped sending while a verb waited
 
     def _serve(self) -> None:
         lines = self._lines
