@@ -257,3 +257,28 @@ def test_worker_nice_out_of_range_is_refused(box):
     proc = box.start("worker")
     assert proc.wait(timeout=30) != 0
     assert "worker.nice must be 0 to 19, not 25" in box.log("worker")
+
+
+def test_the_stop_signal_handler_takes_no_lock_the_main_thread_may_hold(box):
+    """The handler runs in the main thread between two of its steps: it once called
+    ``wake.set()``, and a signal that came while the main thread was inside ``wake.set()``
+    (its condition's lock held) waited for that lock forever: an intake worker outlived
+    its SIGKILLed center by hours.  Here the lock is held as the handler runs."""
+    from appliance import config
+    from appliance.helpdesk.database import close_database, open_database
+    from appliance.helpdesk.worker import Worker
+    cfg = config.load(box.ini)
+    open_database(cfg.database, create=False)
+    try:
+        worker = Worker(cfg)
+
+        def interrupted_inside_set() -> None:
+            with worker.wake._cond:
+                worker._stop(signal.SIGTERM, None)
+        thread = threading.Thread(target=interrupted_inside_set, daemon=True)
+        thread.start()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the handler waited for a lock its thread holds"
+        assert worker.stopping
+    finally:
+        close_database()

@@ -434,9 +434,12 @@ class Worker:
         return code
 
     def _stop(self, signum, frame) -> None:
+        """SIGTERM and SIGINT.  Takes no lock: Python runs the handler in the main thread
+        between two of its steps, maybe inside ``self.wake.set()``, whose lock a second
+        ``set()`` here would wait for forever (an intake worker hung so, SIGTERM'd by its
+        dead center).  The run loop sets ``wake`` once it has ended."""
         self.stopping = True
-        self.wake.set()
-        # out of its wait at once, whatever the poll interval
+        # out of its wait at once, whatever the poll interval (a datagram: no lock)
         (self.center_bell if self.role == CENTER else self.spool.doorbell).ring()
 
 
